@@ -1,0 +1,350 @@
+//! The Internet checksum (RFC 1071) and its incremental update (RFC 1624).
+//!
+//! The ones'-complement sum is independent of byte order (RFC 1071 §2(B)):
+//! summing 16-bit words in the machine's native order and swapping the
+//! folded result once gives the same answer as summing big-endian words.
+//! The kernels below exploit that to read wide native-endian words and never
+//! touch a byte at a time. They add 32-bit words into 64-bit lanes, which
+//! cannot overflow for any packet shorter than 2^32 words, so carries are
+//! folded only once at the end.
+//!
+//! With the `std` feature the widest kernel the CPU supports (AVX-512,
+//! AVX2, SSE4.1 or the baseline) is picked at run time; without it the
+//! kernel is the one the compile-time target features allow.
+
+use core::net::Ipv4Addr;
+
+/// A running ones'-complement sum over 16-bit big-endian words.
+///
+/// Feed it slices with [`Checksum::add_bytes`] and whole fields with
+/// [`Checksum::add_u16`] / [`Checksum::add_u32`]; [`Checksum::finish`] gives
+/// the value that goes on the wire. Only the last slice may have an odd
+/// length: an odd slice is padded with a zero byte (RFC 1071), which would
+/// misalign anything added after it.
+///
+/// ```
+/// use strata_core::checksum::Checksum;
+/// // The example of RFC 1071 §3.
+/// let mut c = Checksum::new();
+/// c.add_bytes(&[0x00, 0x01, 0xf2, 0x03, 0xf4, 0xf5, 0xf6, 0xf7]);
+/// assert_eq!(c.fold(), 0xddf2);
+/// assert_eq!(c.finish(), !0xddf2);
+/// ```
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Checksum {
+    /// Sum of big-endian 16/32-bit quantities, folded lazily.
+    sum: u64,
+}
+
+impl Checksum {
+    /// An empty sum.
+    #[must_use]
+    pub const fn new() -> Self {
+        Self { sum: 0 }
+    }
+
+    /// Adds a byte slice as a sequence of big-endian 16-bit words.
+    #[inline]
+    pub fn add_bytes(&mut self, data: &[u8]) {
+        self.add_folded(sum_be(data));
+    }
+
+    /// Adds one 16-bit field.
+    #[inline]
+    pub fn add_u16(&mut self, value: u16) {
+        self.sum += u64::from(value);
+    }
+
+    /// Adds one 32-bit field (two 16-bit words).
+    #[inline]
+    pub fn add_u32(&mut self, value: u32) {
+        self.sum += u64::from(value);
+    }
+
+    /// Adds an IPv4 address (two 16-bit words).
+    #[inline]
+    pub fn add_ipv4(&mut self, addr: Ipv4Addr) {
+        self.add_u32(addr.to_bits());
+    }
+
+    /// Combines another running sum into this one.
+    #[inline]
+    pub fn add_checksum(&mut self, other: Checksum) {
+        self.add_folded(other.fold());
+    }
+
+    #[inline]
+    fn add_folded(&mut self, folded: u16) {
+        self.sum += u64::from(folded);
+    }
+
+    /// The folded 16-bit ones'-complement sum, not yet complemented.
+    ///
+    /// A received header whose checksum field was included verifies when this
+    /// is `0xffff`.
+    #[inline]
+    #[must_use]
+    pub const fn fold(self) -> u16 {
+        fold64(self.sum)
+    }
+
+    /// The checksum field value: the complement of the folded sum.
+    #[inline]
+    #[must_use]
+    pub const fn finish(self) -> u16 {
+        !self.fold()
+    }
+}
+
+/// The checksum of `data`: complement of its ones'-complement sum.
+///
+/// ```
+/// // An IPv4 header whose checksum field is already filled in sums to zero.
+/// let header = [
+///     0x45, 0x00, 0x00, 0x73, 0x00, 0x00, 0x40, 0x00, 0x40, 0x11,
+///     0xb8, 0x61, 0xc0, 0xa8, 0x00, 0x01, 0xc0, 0xa8, 0x00, 0xc7,
+/// ];
+/// assert_eq!(strata_core::checksum::checksum(&header), 0);
+/// ```
+#[inline]
+#[must_use]
+pub fn checksum(data: &[u8]) -> u16 {
+    !sum_be(data)
+}
+
+/// The folded ones'-complement sum of `data` as big-endian words.
+#[inline]
+#[must_use]
+pub fn sum_be(data: &[u8]) -> u16 {
+    u16::from_be(fold64(sum_native(data)))
+}
+
+/// Sum of an IPv4 pseudo-header (RFC 793 §3.1, RFC 768) for TCP and UDP.
+///
+/// `length` is the transport header plus payload, in bytes.
+#[inline]
+#[must_use]
+pub fn pseudo_header(src: Ipv4Addr, dst: Ipv4Addr, protocol: u8, length: u16) -> Checksum {
+    let mut c = Checksum::new();
+    c.add_ipv4(src);
+    c.add_ipv4(dst);
+    c.add_u16(u16::from(protocol));
+    c.add_u16(length);
+    c
+}
+
+/// Updates a checksum field after a 16-bit word of the covered data changed
+/// from `old` to `new` (RFC 1624 eqn. 3: `HC' = ~(~HC + ~m + m')`).
+///
+/// Unlike RFC 1141's eqn. 2 this never produces `0x0000` from a header
+/// whose sum is not zero.
+///
+/// ```
+/// use strata_core::checksum::{checksum, update_u16};
+/// let mut header = [0x45u8, 0x00, 0x00, 0x1c, 0x00, 0x00, 0x40, 0x00, 0x40, 0x01,
+///                   0x00, 0x00, 0xc6, 0x12, 0x00, 0x01, 0xc6, 0x12, 0x00, 0x02];
+/// let c = checksum(&header);
+/// header[10..12].copy_from_slice(&c.to_be_bytes());
+/// // Decrement the TTL the way a router does.
+/// let old = u16::from_be_bytes([header[8], header[9]]);
+/// header[8] -= 1;
+/// let new = u16::from_be_bytes([header[8], header[9]]);
+/// let updated = update_u16(c, old, new);
+/// header[10..12].copy_from_slice(&updated.to_be_bytes());
+/// assert_eq!(checksum(&header), 0);
+/// ```
+#[inline]
+#[must_use]
+pub const fn update_u16(checksum: u16, old: u16, new: u16) -> u16 {
+    let sum = (!checksum) as u64 + (!old) as u64 + new as u64;
+    !fold64(sum)
+}
+
+/// Updates a checksum field after a 32-bit field (an address, a sequence
+/// number) changed, as two RFC 1624 word updates.
+#[inline]
+#[must_use]
+pub const fn update_u32(checksum: u16, old: u32, new: u32) -> u16 {
+    let sum = (!checksum) as u64
+        + (!(old >> 16) & 0xffff) as u64
+        + (!old & 0xffff) as u64
+        + (new >> 16) as u64
+        + (new & 0xffff) as u64;
+    !fold64(sum)
+}
+
+#[inline]
+const fn fold64(sum: u64) -> u16 {
+    // Two end-around-carry folds bring 64 bits to 32, two more to 16.
+    let s = (sum >> 32) + (sum & 0xffff_ffff);
+    let s = (s >> 32) + (s & 0xffff_ffff);
+    let s = (s >> 16) + (s & 0xffff);
+    let s = (s >> 16) + (s & 0xffff);
+    s as u16
+}
+
+/// Ones'-complement sum of native-endian 16-bit words, unfolded.
+#[inline]
+fn sum_native(data: &[u8]) -> u64 {
+    // Short headers (IPv4, UDP, TCP without payload) are the common case and
+    // do not pay for dispatch.
+    if data.len() <= 64 {
+        return sum_native_small(data);
+    }
+    sum_native_wide(data)
+}
+
+#[inline]
+fn sum_native_small(data: &[u8]) -> u64 {
+    let mut acc: u64 = 0;
+    let mut words = data.chunks_exact(4);
+    for w in &mut words {
+        if let Ok(w) = <[u8; 4]>::try_from(w) {
+            acc += u64::from(u32::from_ne_bytes(w));
+        }
+    }
+    acc + tail_native(words.remainder())
+}
+
+/// The last 0–3 bytes, padded with zeros to a whole 16-bit word.
+#[inline]
+fn tail_native(rest: &[u8]) -> u64 {
+    let mut padded = [0u8; 4];
+    for (dst, src) in padded.iter_mut().zip(rest) {
+        *dst = *src;
+    }
+    u64::from(u32::from_ne_bytes(padded))
+}
+
+#[cfg_attr(
+    feature = "std",
+    multiversion::multiversion(targets(
+        "x86_64+avx512f+avx512bw+avx512vl+avx2+avx+sse4.1",
+        "x86_64+avx2+avx+sse4.1",
+        "x86_64+sse4.1",
+        "aarch64+neon",
+    ))
+)]
+fn sum_native_wide(data: &[u8]) -> u64 {
+    // Sixteen independent 64-bit lanes over 64-byte blocks: LLVM turns this
+    // into widening vector adds (vpmovzxdq + vpaddq) with no carry chain.
+    let mut lanes = [0u64; 16];
+    let mut blocks = data.chunks_exact(64);
+    for block in &mut blocks {
+        for (lane, word) in lanes.iter_mut().zip(block.chunks_exact(4)) {
+            if let Ok(w) = <[u8; 4]>::try_from(word) {
+                *lane += u64::from(u32::from_ne_bytes(w));
+            }
+        }
+    }
+    let mut acc: u64 = lanes.iter().sum();
+    let rest = blocks.remainder();
+    let mut words = rest.chunks_exact(4);
+    for w in &mut words {
+        if let Ok(w) = <[u8; 4]>::try_from(w) {
+            acc += u64::from(u32::from_ne_bytes(w));
+        }
+    }
+    acc + tail_native(words.remainder())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+    use std::vec;
+
+    /// The plain RFC 1071 definition, one big-endian word at a time.
+    fn reference(data: &[u8]) -> u16 {
+        let mut sum: u32 = 0;
+        for pair in data.chunks(2) {
+            let hi = u32::from(pair[0]) << 8;
+            let lo = pair.get(1).map_or(0, |b| u32::from(*b));
+            sum += hi | lo;
+            sum = (sum & 0xffff) + (sum >> 16);
+        }
+        sum as u16
+    }
+
+    #[test]
+    fn rfc1071_example() {
+        // RFC 1071 §3: the sum of these words is 0xddf2.
+        let data = [0x00, 0x01, 0xf2, 0x03, 0xf4, 0xf5, 0xf6, 0xf7];
+        assert_eq!(sum_be(&data), 0xddf2);
+    }
+
+    #[test]
+    fn odd_length_pads_with_zero() {
+        assert_eq!(sum_be(&[0xab]), 0xab00);
+        assert_eq!(sum_be(&[0x01, 0x02, 0x03]), 0x0102 + 0x0300);
+    }
+
+    #[test]
+    fn empty_is_zero() {
+        assert_eq!(sum_be(&[]), 0);
+        assert_eq!(checksum(&[]), 0xffff);
+    }
+
+    #[test]
+    fn all_ones_does_not_overflow() {
+        let data = vec![0xffu8; 65536 * 3 + 7];
+        assert_eq!(sum_be(&data), reference(&data));
+    }
+
+    #[test]
+    fn pseudo_header_matches_bytes() {
+        let src = Ipv4Addr::new(198, 18, 0, 1);
+        let dst = Ipv4Addr::new(198, 18, 0, 2);
+        let bytes = [198, 18, 0, 1, 198, 18, 0, 2, 0, 6, 0x05, 0xdc];
+        assert_eq!(pseudo_header(src, dst, 6, 1500).fold(), sum_be(&bytes));
+    }
+
+    #[test]
+    fn rfc1624_example() {
+        // RFC 1624 §4: HC = 0xdd2f, m = 0x5555 -> m' = 0x3285 gives 0x0000.
+        assert_eq!(update_u16(0xdd2f, 0x5555, 0x3285), 0x0000);
+    }
+
+    proptest! {
+        #[test]
+        fn matches_reference(data in proptest::collection::vec(any::<u8>(), 0..3000)) {
+            prop_assert_eq!(sum_be(&data), reference(&data));
+        }
+
+        #[test]
+        fn split_sums_combine(data in proptest::collection::vec(any::<u8>(), 0..400), cut in 0usize..200) {
+            let cut = (cut * 2).min(data.len() & !1);
+            let mut c = Checksum::new();
+            c.add_bytes(&data[..cut]);
+            c.add_bytes(&data[cut..]);
+            prop_assert_eq!(c.fold(), reference(&data));
+        }
+
+        #[test]
+        fn incremental_update_matches_recompute(
+            mut data in proptest::collection::vec(any::<u8>(), 2..200),
+            word in 0usize..100,
+            new in any::<u16>(),
+        ) {
+            let len = data.len() & !1;
+            let at = (word * 2) % len;
+            let before = checksum(&data);
+            let old = u16::from_be_bytes([data[at], data[at + 1]]);
+            data[at..at + 2].copy_from_slice(&new.to_be_bytes());
+            let after = checksum(&data);
+            let updated = update_u16(before, old, new);
+            // 0x0000 and 0xffff are the same number in ones' complement.
+            prop_assert!(updated == after || (updated ^ after) == 0xffff && (after == 0 || after == 0xffff));
+        }
+
+        #[test]
+        fn update_u32_matches_recompute(mut data in proptest::collection::vec(any::<u8>(), 4..64), new in any::<u32>()) {
+            let before = checksum(&data);
+            let old = u32::from_be_bytes([data[0], data[1], data[2], data[3]]);
+            data[..4].copy_from_slice(&new.to_be_bytes());
+            let after = checksum(&data);
+            let updated = update_u32(before, old, new);
+            prop_assert!(updated == after || (updated ^ after) == 0xffff && (after == 0 || after == 0xffff));
+        }
+    }
+}
