@@ -197,13 +197,11 @@ fn sum_native(data: &[u8]) -> u64 {
 #[inline]
 fn sum_native_small(data: &[u8]) -> u64 {
     let mut acc: u64 = 0;
-    let mut words = data.chunks_exact(4);
-    for w in &mut words {
-        if let Ok(w) = <[u8; 4]>::try_from(w) {
-            acc += u64::from(u32::from_ne_bytes(w));
-        }
+    let (words, rest) = data.as_chunks::<4>();
+    for w in words {
+        acc += u64::from(u32::from_ne_bytes(*w));
     }
-    acc + tail_native(words.remainder())
+    acc + tail_native(rest)
 }
 
 /// The last 0–3 bytes, padded with zeros to a whole 16-bit word.
@@ -216,36 +214,79 @@ fn tail_native(rest: &[u8]) -> u64 {
     u64::from(u32::from_ne_bytes(padded))
 }
 
-#[cfg_attr(
-    feature = "std",
-    multiversion::multiversion(targets(
-        "x86_64+avx512f+avx512bw+avx512vl+avx2+avx+sse4.1",
-        "x86_64+avx2+avx+sse4.1",
-        "x86_64+sse4.1",
-        "aarch64+neon",
-    ))
-)]
+#[cfg(feature = "std")]
+#[multiversion::multiversion(targets("x86_64+avx2+avx+sse4.1"))]
 fn sum_native_wide(data: &[u8]) -> u64 {
-    // Sixteen independent 64-bit lanes over 64-byte blocks: LLVM turns this
-    // into widening vector adds (vpmovzxdq + vpaddq) with no carry chain.
+    if multiversion::target::target_cfg_f!(target_feature = "avx2") {
+        sum_halves(data)
+    } else {
+        sum_words(data)
+    }
+}
+
+#[cfg(not(feature = "std"))]
+fn sum_native_wide(data: &[u8]) -> u64 {
+    if cfg!(target_feature = "avx2") {
+        sum_halves(data)
+    } else {
+        sum_words(data)
+    }
+}
+
+/// 32-bit words into sixteen 64-bit lanes over 64-byte blocks.
+///
+/// With only SSE2 (the x86-64 baseline) or NEON, LLVM vectorises this into
+/// zero-extending unpacks and 64-bit adds; measured the fastest form there.
+#[inline(always)]
+fn sum_words(data: &[u8]) -> u64 {
     let mut lanes = [0u64; 16];
-    let mut blocks = data.chunks_exact(64);
-    for block in &mut blocks {
-        for (lane, word) in lanes.iter_mut().zip(block.chunks_exact(4)) {
-            if let Ok(w) = <[u8; 4]>::try_from(word) {
-                *lane += u64::from(u32::from_ne_bytes(w));
+    let (blocks, rest) = data.as_chunks::<64>();
+    for block in blocks {
+        let (words, _) = block.as_chunks::<4>();
+        for (lane, word) in lanes.iter_mut().zip(words) {
+            *lane += u64::from(u32::from_ne_bytes(*word));
+        }
+    }
+    lanes.iter().sum::<u64>() + sum_native_small(rest)
+}
+
+/// Low and high 16-bit halves of 32-bit words summed in separate 32-bit
+/// lanes: with AVX2 that is one and, one shift and two adds per 32 bytes,
+/// no shuffles, about 1.4x the throughput of [`sum_words`].
+///
+/// A 32-bit lane overflows after 65 537 additions of `0xffff`, so lanes
+/// are flushed into the 64-bit total every 64 KiB (1024 blocks).
+#[inline(always)]
+fn sum_halves(data: &[u8]) -> u64 {
+    const FLUSH_BLOCKS: usize = 1024;
+    let (blocks, rest) = data.as_chunks::<64>();
+    let mut total = 0u64;
+    for run in blocks.chunks(FLUSH_BLOCKS) {
+        let mut lo = [0u32; 16];
+        let mut hi = [0u32; 16];
+        for block in run {
+            // Indexing a [_; 16] with i < 16 and a [u8; 64] with 4i + 3 < 64
+            // is checked at compile time, and this is the form LLVM's SLP
+            // vectoriser recognises; the iterator form stays scalar.
+            #[allow(clippy::indexing_slicing)]
+            for i in 0..16 {
+                let w = u32::from_ne_bytes([
+                    block[4 * i],
+                    block[4 * i + 1],
+                    block[4 * i + 2],
+                    block[4 * i + 3],
+                ]);
+                lo[i] += w & 0xffff;
+                hi[i] += w >> 16;
             }
         }
+        total += lo
+            .iter()
+            .chain(hi.iter())
+            .map(|&x| u64::from(x))
+            .sum::<u64>();
     }
-    let mut acc: u64 = lanes.iter().sum();
-    let rest = blocks.remainder();
-    let mut words = rest.chunks_exact(4);
-    for w in &mut words {
-        if let Ok(w) = <[u8; 4]>::try_from(w) {
-            acc += u64::from(u32::from_ne_bytes(w));
-        }
-    }
-    acc + tail_native(words.remainder())
+    total + sum_native_small(rest)
 }
 
 #[cfg(test)]
