@@ -1,5 +1,5 @@
 //! The TCP wire format: the [`Segment`] view, its owned [`Repr`], the
-//! control [`Flags`] and the [options](options).
+//! control [`Flags`] and the [`options`].
 //!
 //! Panic contract: nothing here panics on any input. [`Segment::parse`]
 //! checks the data offset against the buffer and every option's length

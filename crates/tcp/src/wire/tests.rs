@@ -174,6 +174,17 @@ fn linux_ack_and_data() {
         ]
     );
 
+    assert_eq!(
+        ack.parse_options(),
+        Options {
+            timestamps: Some(Timestamps {
+                tsval: 4_052_014_610,
+                tsecr: 2_131_687_906
+            }),
+            ..Options::new()
+        }
+    );
+
     let data = Segment::parse_verified(&LINUX_DATA[..], CLIENT, SERVER).unwrap();
     assert_eq!(data.flags(), Flags::PSH | Flags::ACK);
     assert_eq!(data.flags().to_string(), "[PSH, ACK]");
@@ -1035,6 +1046,20 @@ proptest! {
                 prop_assert_eq!(OptionsIter::new(&one[..len]).unwrap().next(), Some(opt));
             }
         }
+    }
+
+    #[test]
+    fn timestamps_fast_path_matches_grammar(tsval in any::<u32>(), tsecr in any::<u32>()) {
+        // Exactly NOP, NOP, TS takes the shortcut; with trailing NOPs the
+        // same options go through the grammar.
+        let mut short = vec![1, 1, 8, 10];
+        short.extend_from_slice(&tsval.to_be_bytes());
+        short.extend_from_slice(&tsecr.to_be_bytes());
+        let mut long = short.clone();
+        long.extend_from_slice(&[1, 1, 1, 1]);
+        let fast = Options::parse(&short).unwrap();
+        prop_assert_eq!(fast, Options::parse(&long).unwrap());
+        prop_assert_eq!(fast.timestamps, Some(Timestamps { tsval, tsecr }));
     }
 
     #[test]
