@@ -5,8 +5,7 @@ use core::net::Ipv4Addr;
 
 use strata_core::buffer::PacketBuf;
 use strata_ethernet::{EtherType, MacAddress};
-use zerocopy::IntoBytes;
-use zerocopy::network_endian::U16;
+use zerocopy::FromBytes;
 
 use crate::packet::Header;
 use crate::{EmitError, HardwareType, Operation, PACKET_LEN, Packet, ParseError};
@@ -144,12 +143,24 @@ impl Repr {
     #[inline]
     pub fn emit(&self, buf: &mut [u8]) -> Result<(), EmitError> {
         let available = buf.len();
-        self.header()
-            .write_to_prefix(buf)
-            .map_err(|_| EmitError::BufferTooSmall {
+        let Ok((h, _)) = Header::mut_from_prefix(buf) else {
+            return Err(EmitError::BufferTooSmall {
                 needed: PACKET_LEN,
                 available,
-            })
+            });
+        };
+        // Stored field by field: building a `Header` value and copying it
+        // out stalls on store forwarding and is several times slower.
+        h.htype.set(HardwareType::ETHERNET.0);
+        h.ptype.set(EtherType::IPV4.0);
+        h.hlen = 6;
+        h.plen = 4;
+        h.oper.set(self.operation.0);
+        h.sha = self.sender_mac;
+        h.spa = self.sender_ip.octets();
+        h.tha = self.target_mac;
+        h.tpa = self.target_ip.octets();
+        Ok(())
     }
 
     /// Claims 28 bytes of headroom in front of the packet's contents
@@ -166,21 +177,6 @@ impl Repr {
     ) -> Result<(), EmitError> {
         let out = pkt.prepend(PACKET_LEN)?;
         self.emit(out)
-    }
-
-    #[inline]
-    fn header(&self) -> Header {
-        Header {
-            htype: U16::new(HardwareType::ETHERNET.0),
-            ptype: U16::new(EtherType::IPV4.0),
-            hlen: 6,
-            plen: 4,
-            oper: U16::new(self.operation.0),
-            sha: self.sender_mac,
-            spa: self.sender_ip.octets(),
-            tha: self.target_mac,
-            tpa: self.target_ip.octets(),
-        }
     }
 }
 

@@ -1,8 +1,7 @@
 //! The owned header description and its builder.
 
 use strata_core::buffer::PacketBuf;
-use zerocopy::IntoBytes;
-use zerocopy::network_endian::U16;
+use zerocopy::FromBytes;
 
 use crate::frame::{Header, Tag, check_tag, is_ambiguous_after};
 use crate::{
@@ -195,6 +194,10 @@ impl Repr {
     }
 
     /// Writes a checked header into a slice of exactly `header_len()` bytes.
+    ///
+    /// Fields are stored straight into the output: assembling a header
+    /// value on the stack and copying it out costs a store-forwarding
+    /// stall that tripled the time of `emit`.
     #[inline]
     fn write(&self, out: &mut [u8]) {
         let outer_type = match (self.service_vlan, self.vlan) {
@@ -202,15 +205,12 @@ impl Repr {
             (None, Some(_)) => EtherType::VLAN,
             (None, None) => self.ethertype,
         };
-        let header = Header {
-            dst: self.dst,
-            src: self.src,
-            ethertype: U16::new(outer_type.0),
-        };
-        let Ok(()) = header.write_to_prefix(out) else {
+        let Ok((header, mut rest)) = Header::mut_from_prefix(out) else {
             return;
         };
-        let mut rest = out.get_mut(HEADER_LEN..).unwrap_or_default();
+        header.dst = self.dst;
+        header.src = self.src;
+        header.ethertype.set(outer_type.0);
         if let Some(tag) = self.service_vlan {
             let next = if self.vlan.is_some() {
                 EtherType::VLAN
@@ -228,13 +228,13 @@ impl Repr {
 /// Writes one tag at the front of `out` and returns what follows it.
 #[inline]
 fn write_tag(out: &mut [u8], tag: VlanTag, next: EtherType) -> &mut [u8] {
-    let tag = Tag {
-        tci: U16::new(tag.tci()),
-        ethertype: U16::new(next.0),
-    };
-    match tag.write_to_prefix(out) {
-        Ok(()) => out.get_mut(VLAN_TAG_LEN..).unwrap_or_default(),
-        Err(_) => out,
+    match Tag::mut_from_prefix(out) {
+        Ok((t, rest)) => {
+            t.tci.set(tag.tci());
+            t.ethertype.set(next.0);
+            rest
+        }
+        Err(e) => e.into_src(),
     }
 }
 
