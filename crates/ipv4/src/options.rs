@@ -482,13 +482,11 @@ fn option(input: &[u8], offset: usize) -> Result<(&[u8], Ipv4Option<'_>), Option
         .map_err(|_| OptionError::MissingLength { offset, kind })?;
     let bad_len = OptionError::BadLength { offset, kind, len };
     let body_len = usize::from(len).checked_sub(2).ok_or(bad_len)?;
-    let (rest, body) = take::<_, _, nom::error::Error<&[u8]>>(body_len)(rest)
-        .map_err(|_| past_end(kind, len))?;
+    let (rest, body) =
+        take::<_, _, nom::error::Error<&[u8]>>(body_len)(rest).map_err(|_| past_end(kind, len))?;
     let decoded = match kind {
         OptionKind::RECORD_ROUTE => route(body).map(|(_, r)| Ipv4Option::RecordRoute(r)),
-        OptionKind::LOOSE_SOURCE_ROUTE => {
-            route(body).map(|(_, r)| Ipv4Option::LooseSourceRoute(r))
-        }
+        OptionKind::LOOSE_SOURCE_ROUTE => route(body).map(|(_, r)| Ipv4Option::LooseSourceRoute(r)),
         OptionKind::STRICT_SOURCE_ROUTE => {
             route(body).map(|(_, r)| Ipv4Option::StrictSourceRoute(r))
         }

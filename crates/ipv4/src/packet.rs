@@ -487,10 +487,7 @@ impl<T: AsRef<[u8]> + AsMut<[u8]>> Packet<T> {
     #[inline]
     pub fn payload_mut(&mut self) -> &mut [u8] {
         let (start, end) = (self.header_len, self.end);
-        self.buffer
-            .as_mut()
-            .get_mut(start..end)
-            .unwrap_or_default()
+        self.buffer.as_mut().get_mut(start..end).unwrap_or_default()
     }
 }
 

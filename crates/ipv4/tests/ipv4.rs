@@ -104,8 +104,16 @@ fn dscp_and_ecn() {
 #[test]
 fn fragments_of_a_3000_byte_ping() {
     for frags in [
-        [common::frag_req_0(), common::frag_req_1(), common::frag_req_2()],
-        [common::frag_rep_0(), common::frag_rep_1(), common::frag_rep_2()],
+        [
+            common::frag_req_0(),
+            common::frag_req_1(),
+            common::frag_req_2(),
+        ],
+        [
+            common::frag_rep_0(),
+            common::frag_rep_1(),
+            common::frag_rep_2(),
+        ],
     ] {
         let packets: Vec<_> = frags
             .iter()
@@ -503,7 +511,11 @@ fn bad_options_name_the_offset() {
         let mut bytes = base.clone();
         bytes[20..60].fill(0);
         bytes[20..20 + options.len()].copy_from_slice(options);
-        assert_eq!(Packet::parse(&bytes[..]).unwrap_err(), expected, "{options:x?}");
+        assert_eq!(
+            Packet::parse(&bytes[..]).unwrap_err(),
+            expected,
+            "{options:x?}"
+        );
     }
     // A type byte in the last position has no room for its length.
     let mut bytes = base.clone();
@@ -521,7 +533,10 @@ fn bad_options_name_the_offset() {
     bytes[20] = 0x00;
     bytes[21..60].fill(0xff);
     let p = Packet::parse(&bytes[..]).unwrap();
-    assert_eq!(p.options().iter().collect::<Vec<_>>(), [Ipv4Option::EndOfList]);
+    assert_eq!(
+        p.options().iter().collect::<Vec<_>>(),
+        [Ipv4Option::EndOfList]
+    );
     assert_eq!(p.options_bytes().len(), 40);
 }
 
@@ -722,7 +737,10 @@ fn emit_errors() {
     let mut big = [0xeeu8; 40];
     repr.emit(&mut big).unwrap();
     assert_eq!(&big[30..], [0xee; 10]);
-    assert_eq!(Packet::parse_verified(&big[..]).unwrap().payload().len(), 10);
+    assert_eq!(
+        Packet::parse_verified(&big[..]).unwrap().payload().len(),
+        10
+    );
 }
 
 #[test]

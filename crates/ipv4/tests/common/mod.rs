@@ -16,7 +16,7 @@ macro_rules! capture {
         $(
             #[doc = concat!("`testdata/", stringify!($name), ".hex`, an IPv4 packet captured on a veth.")]
             pub fn $name() -> Vec<u8> {
-                hex(include_str!(concat!("../testdata/", stringify!($name), ".hex")))
+                hex(include_str!(concat!("../../testdata/", stringify!($name), ".hex")))
             }
         )*
 
