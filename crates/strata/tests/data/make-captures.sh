@@ -11,6 +11,8 @@
 # socat iputils-ping python3, and ethtool if available (to turn off checksum
 # offload on the veth so the captured checksums are the real ones). Run as
 # root:   bash crates/strata/tests/data/make-captures.sh
+# or, to regenerate only the tshark reference output from the captures:
+#         bash crates/strata/tests/data/make-captures.sh --references-only
 #
 # The captures are committed; the tests read them and the stored
 # `.tshark.json` files and do not need this script, nor tshark, to run.
@@ -217,7 +219,7 @@ FIELDS=(
     ip.version ip.hdr_len ip.dsfield.dscp ip.dsfield.ecn ip.len ip.id
     ip.flags ip.flags.rb ip.flags.df ip.flags.mf ip.frag_offset ip.ttl ip.proto ip.checksum ip.checksum.status
     ip.src ip.dst
-    icmp.type icmp.code icmp.checksum icmp.checksum.status icmp.ident icmp.seq
+    icmp.type icmp.code icmp.checksum icmp.checksum.status icmp.ident icmp.seq icmp.data_time
     udp.srcport udp.dstport udp.length udp.checksum udp.checksum.status udp.payload
     tcp.srcport tcp.dstport tcp.seq_raw tcp.ack_raw tcp.hdr_len tcp.flags
     tcp.flags.res tcp.flags.ae tcp.flags.cwr tcp.flags.ece tcp.flags.urg tcp.flags.ack
@@ -226,7 +228,9 @@ FIELDS=(
     tcp.options.mss_val tcp.options.wscale.shift tcp.options.sack_perm
     tcp.options.sack_le tcp.options.sack_re
     tcp.options.timestamp.tsval tcp.options.timestamp.tsecr
+    tcp.option_kind tcp.option_len
     tcp.len tcp.payload
+    data.data data.len
 )
 
 # Wireshark 4.0's defaults, except that checksums are verified (so the
@@ -247,7 +251,20 @@ sys.stdout.write("[\n" + ",\n".join(json.dumps(f, separators=(",", ":")) for f i
 ' >"$file.tshark.json"
 }
 
+references() {
+    for f in arp-icmp.pcap tcp-http.pcap tcp-http.pcapng udp.pcap tcp-rst.pcap vlan.pcap mixed.pcapng; do
+        reference "$OUT/$f"
+    done
+    tshark -v | head -n 1 >"$OUT/tshark-version.txt"
+}
+
 main() {
+    if [ "${1:-}" = "--references-only" ]; then
+        # Keep the captures, regenerate only the tshark output (after adding
+        # a field to FIELDS, say).
+        references
+        return
+    fi
     setup
     capture_arp_icmp
     capture_tcp_http
@@ -256,10 +273,7 @@ main() {
     capture_vlan
     mergecap -F pcapng -w "$OUT/mixed.pcapng" \
         "$OUT/arp-icmp.pcap" "$OUT/tcp-http.pcap" "$OUT/udp.pcap" "$OUT/tcp-rst.pcap" "$OUT/vlan.pcap"
-    for f in arp-icmp.pcap tcp-http.pcap tcp-http.pcapng udp.pcap tcp-rst.pcap vlan.pcap mixed.pcapng; do
-        reference "$OUT/$f"
-    done
-    tshark -v | head -n 1 >"$OUT/tshark-version.txt"
+    references
     ls -l "$OUT"
 }
 
