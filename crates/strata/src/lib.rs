@@ -1,1 +1,48 @@
-//! Placeholder.
+//! strata's integration crate and the library behind the `strata` command.
+//!
+//! strata is a userspace TCP/IP stack built as one crate per layer
+//! (`strata-ethernet`, `strata-arp`, `strata-ipv4`, `strata-udp`,
+//! `strata-tcp`). This crate puts them together. For now it offers:
+//!
+//! - [`decode`]: dissection of a captured frame, layer by layer, into named
+//!   fields (Wireshark's display-filter names), printed as a tree or as
+//!   JSON: what `strata decode` shows;
+//! - [`capture`]: reading pcap and pcapng files frame by frame.
+//!
+//! The host interface, devices and the other subcommands come later.
+//!
+//! # Example
+//!
+//! ```
+//! use strata::decode::dissect;
+//!
+//! // An ARP request from 198.18.0.1 for 198.18.0.2, as captured on a veth.
+//! let frame = [
+//!     0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0x02, 0x00, 0x5e, 0x12, 0x00, 0x01, 0x08, 0x06,
+//!     0x00, 0x01, 0x08, 0x00, 0x06, 0x04, 0x00, 0x01, 0x02, 0x00, 0x5e, 0x12, 0x00, 0x01,
+//!     0xc6, 0x12, 0x00, 0x01, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0xc6, 0x12, 0x00, 0x02,
+//! ];
+//! let dissection = dissect(&frame);
+//! assert!(dissection.error.is_none());
+//!
+//! let json = dissection.to_json();
+//! assert_eq!(json["eth.dst"], "ff:ff:ff:ff:ff:ff");
+//! assert_eq!(json["arp.opcode"], 1);
+//! assert_eq!(json["arp.dst.proto_ipv4"], "198.18.0.2");
+//!
+//! let tree = dissection.tree();
+//! assert!(tree.starts_with("Ethernet II, Src: 02:00:5e:12:00:01, Dst: ff:ff:ff:ff:ff:ff\n"));
+//! assert!(tree.contains("\nAddress Resolution Protocol (request)\n"));
+//! assert!(tree.contains("    Target IP address: 198.18.0.2\n"));
+//!
+//! // Cut the frame inside the ARP packet: Ethernet still dissects, and the
+//! // error names the layer that failed.
+//! let cut = dissect(&frame[..30]);
+//! assert_eq!(cut.protocols.len(), 1);
+//! let error = cut.error.expect("ARP is cut short");
+//! assert_eq!(error.layer.name(), "arp");
+//! ```
+#![forbid(unsafe_code)]
+
+pub mod capture;
+pub mod decode;
