@@ -116,6 +116,11 @@ const fn length_ok(kind: u8, len: u8) -> bool {
 /// the first bad option.
 #[inline]
 pub fn validate(options: &[u8]) -> Result<(), ParseError> {
+    // NOP, NOP, timestamps: the options of nearly every segment after the
+    // handshake, settled by one comparison.
+    if options.len() == 12 && options.starts_with(&[1, 1, 8, 10]) {
+        return Ok(());
+    }
     let mut at = 0;
     while let Some(&kind) = options.get(at) {
         match kind {
