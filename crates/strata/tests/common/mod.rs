@@ -1,0 +1,304 @@
+//! Shared by the integration tests: running the `strata` binary, and the
+//! field-by-field comparison of `strata decode --format json` with tshark.
+#![allow(dead_code)] // Each test binary uses its own part.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+use serde_json::Value;
+
+/// The captures under `tests/data`, each with a stored `.tshark.json`.
+pub const CAPTURES: &[&str] = &[
+    "arp-icmp.pcap",
+    "tcp-http.pcap",
+    "tcp-http.pcapng",
+    "udp.pcap",
+    "tcp-rst.pcap",
+    "vlan.pcap",
+    "mixed.pcapng",
+];
+
+/// The fields compared, exactly those `make-captures.sh` asks tshark for
+/// (`FIELDS` there); `stored_references_cover_only_compared_fields` keeps
+/// the two lists in step.
+pub const FIELDS: &[&str] = &[
+    "frame.number",
+    "frame.len",
+    "frame.cap_len",
+    "frame.time_epoch",
+    "eth.src",
+    "eth.dst",
+    "eth.type",
+    "vlan.priority",
+    "vlan.dei",
+    "vlan.id",
+    "vlan.etype",
+    "arp.hw.type",
+    "arp.proto.type",
+    "arp.hw.size",
+    "arp.proto.size",
+    "arp.opcode",
+    "arp.src.hw_mac",
+    "arp.src.proto_ipv4",
+    "arp.dst.hw_mac",
+    "arp.dst.proto_ipv4",
+    "ip.version",
+    "ip.hdr_len",
+    "ip.dsfield.dscp",
+    "ip.dsfield.ecn",
+    "ip.len",
+    "ip.id",
+    "ip.flags",
+    "ip.flags.rb",
+    "ip.flags.df",
+    "ip.flags.mf",
+    "ip.frag_offset",
+    "ip.ttl",
+    "ip.proto",
+    "ip.checksum",
+    "ip.checksum.status",
+    "ip.src",
+    "ip.dst",
+    "icmp.type",
+    "icmp.code",
+    "icmp.checksum",
+    "icmp.checksum.status",
+    "icmp.ident",
+    "icmp.seq",
+    "icmp.data_time",
+    "udp.srcport",
+    "udp.dstport",
+    "udp.length",
+    "udp.checksum",
+    "udp.checksum.status",
+    "udp.payload",
+    "tcp.srcport",
+    "tcp.dstport",
+    "tcp.seq_raw",
+    "tcp.ack_raw",
+    "tcp.hdr_len",
+    "tcp.flags",
+    "tcp.flags.res",
+    "tcp.flags.ae",
+    "tcp.flags.cwr",
+    "tcp.flags.ece",
+    "tcp.flags.urg",
+    "tcp.flags.ack",
+    "tcp.flags.push",
+    "tcp.flags.reset",
+    "tcp.flags.syn",
+    "tcp.flags.fin",
+    "tcp.window_size_value",
+    "tcp.checksum",
+    "tcp.checksum.status",
+    "tcp.urgent_pointer",
+    "tcp.options.mss_val",
+    "tcp.options.wscale.shift",
+    "tcp.options.sack_perm",
+    "tcp.options.sack_le",
+    "tcp.options.sack_re",
+    "tcp.options.timestamp.tsval",
+    "tcp.options.timestamp.tsecr",
+    "tcp.option_kind",
+    "tcp.option_len",
+    "tcp.len",
+    "tcp.payload",
+    "data.data",
+    "data.len",
+];
+
+/// Fields strata deliberately does not produce, with the reason; a frame's
+/// value for them is not compared.
+pub const NOT_PRODUCED: &[(&str, &str)] = &[(
+    "icmp.data_time",
+    "Wireshark guesses that the first bytes of ping's echo data are a \
+     timestamp; strata shows echo data as data",
+)];
+
+/// tshark preferences for the reference output: Wireshark 4.0's defaults,
+/// except that checksums are verified (so the status fields compare) and
+/// IPv4 is not reassembled (strata dissects each frame on its own).
+pub const TSHARK_PREFS: &[&str] = &[
+    "ip.check_checksum:TRUE",
+    "udp.check_checksum:TRUE",
+    "tcp.check_checksum:TRUE",
+    "ip.defragment:FALSE",
+    "tcp.analyze_sequence_numbers:FALSE",
+];
+
+pub fn data_dir() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/data")
+}
+
+pub fn strata() -> Command {
+    Command::new(env!("CARGO_BIN_EXE_strata"))
+}
+
+/// Runs `strata` with `args`; never inherits the terminal.
+pub fn run(args: &[&str]) -> Output {
+    strata()
+        .args(args)
+        .stdin(std::process::Stdio::null())
+        .output()
+        .expect("the strata binary runs")
+}
+
+/// `strata decode FILE --format json`, one object per frame.
+pub fn decode_json(file: &Path) -> Vec<Value> {
+    let out = run(&["decode", file.to_str().unwrap(), "--format", "json"]);
+    assert!(
+        out.status.success(),
+        "strata decode {} failed: {}",
+        file.display(),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8(out.stdout)
+        .unwrap()
+        .lines()
+        .map(|l| serde_json::from_str(l).expect("each line is a JSON object"))
+        .collect()
+}
+
+/// The `layers` object of each frame in tshark's `-T json` output.
+pub fn tshark_layers(json: &str) -> Vec<serde_json::Map<String, Value>> {
+    let frames: Vec<Value> = serde_json::from_str(json).expect("tshark output is JSON");
+    frames
+        .into_iter()
+        .map(|f| match &f["_source"]["layers"] {
+            Value::Object(m) => m.clone(),
+            other => panic!("no layers in tshark frame: {other}"),
+        })
+        .collect()
+}
+
+/// tshark's values for a field, normalised (see [`norm_tshark`]).
+fn tshark_values(field: &str, layers: &serde_json::Map<String, Value>) -> Vec<String> {
+    match layers.get(field) {
+        None => Vec::new(),
+        Some(Value::Array(values)) => values
+            .iter()
+            .map(|v| norm_tshark(field, v.as_str().expect("tshark values are strings")))
+            .collect(),
+        Some(other) => panic!("tshark value of {field} is not an array: {other}"),
+    }
+}
+
+/// How a tshark `-e` string is made comparable:
+/// - `0x…` (checksums, ip.id, eth.type, flags in hex) → the number in
+///   decimal;
+/// - `tcp.options.sack_perm` is a field without a value whose `-e` output
+///   is the option's bytes (`0402`): its presence → `1`;
+/// - everything else (decimal numbers, `1`/`0` booleans, addresses, hex
+///   byte strings, `frame.time_epoch`, checksum status codes) is kept.
+pub fn norm_tshark(field: &str, s: &str) -> String {
+    if field == "tcp.options.sack_perm" {
+        return "1".into();
+    }
+    match s.strip_prefix("0x") {
+        Some(hex) => u64::from_str_radix(hex, 16)
+            .unwrap_or_else(|_| panic!("bad hex {s} in {field}"))
+            .to_string(),
+        None => s.to_owned(),
+    }
+}
+
+/// How strata's JSON value is made comparable:
+/// - numbers → decimal; booleans → `1`/`0` (tshark's boolean output);
+/// - `*.checksum.status` words → Wireshark's numeric codes (Bad 0, Good 1,
+///   Unverified 2, Not present 3), which is what `-e` prints;
+/// - strings (addresses, hex bytes, the epoch time) are kept.
+pub fn norm_strata(field: &str, v: &Value) -> String {
+    match v {
+        Value::Number(n) => n.to_string(),
+        Value::Bool(b) => u8::from(*b).to_string(),
+        Value::String(s) if field.ends_with(".checksum.status") => match s.as_str() {
+            "Bad" => "0",
+            "Good" => "1",
+            "Unverified" => "2",
+            "Not present" => "3",
+            other => panic!("unknown checksum status {other}"),
+        }
+        .into(),
+        Value::String(s) => s.clone(),
+        other => panic!("unexpected JSON value for {field}: {other}"),
+    }
+}
+
+fn strata_values(field: &str, frame: &Value) -> Vec<String> {
+    match frame.get(field) {
+        None => Vec::new(),
+        Some(Value::Array(values)) => values.iter().map(|v| norm_strata(field, v)).collect(),
+        Some(v) => vec![norm_strata(field, v)],
+    }
+}
+
+/// Whether a field of a frame is left out of the comparison, and why.
+///
+/// Besides [`NOT_PRODUCED`]: where Wireshark found a ping timestamp in echo
+/// data (`icmp.data_time`), it shows only the bytes after it as
+/// `data.data`, so `data.*` differ by design in those frames.
+pub fn excluded(field: &str, tshark: &serde_json::Map<String, Value>) -> Option<&'static str> {
+    if let Some((_, why)) = NOT_PRODUCED.iter().find(|(f, _)| *f == field) {
+        return Some(why);
+    }
+    if field.starts_with("data.") && tshark.contains_key("icmp.data_time") {
+        return Some("Wireshark split a ping timestamp off the echo data");
+    }
+    None
+}
+
+/// What one comparison covered.
+#[derive(Debug, Default)]
+pub struct Tally {
+    pub frames: usize,
+    /// Field values compared and equal, per field.
+    pub compared: BTreeMap<&'static str, usize>,
+    /// Field occurrences skipped, per reason.
+    pub skipped: BTreeMap<&'static str, usize>,
+}
+
+/// Compares strata's frames with tshark's, field by field; returns every
+/// difference as a readable line (empty when they agree).
+pub fn compare(
+    name: &str,
+    ours: &[Value],
+    tshark: &[serde_json::Map<String, Value>],
+    tally: &mut Tally,
+) -> Vec<String> {
+    let mut diffs = Vec::new();
+    if ours.len() != tshark.len() {
+        diffs.push(format!(
+            "{name}: strata decoded {} frames, tshark {}",
+            ours.len(),
+            tshark.len()
+        ));
+    }
+    for (i, (frame, layers)) in ours.iter().zip(tshark).enumerate() {
+        tally.frames += 1;
+        if let Some(e) = frame.get("error") {
+            diffs.push(format!("{name} frame {}: unexpected error {e}", i + 1));
+        }
+        for &field in FIELDS {
+            let theirs = tshark_values(field, layers);
+            if let Some(why) = excluded(field, layers) {
+                if !theirs.is_empty() {
+                    *tally.skipped.entry(why).or_default() += 1;
+                }
+                continue;
+            }
+            let mine = strata_values(field, frame);
+            if mine == theirs {
+                if !mine.is_empty() {
+                    *tally.compared.entry(field).or_default() += 1;
+                }
+            } else {
+                diffs.push(format!(
+                    "{name} frame {}: {field}: strata {mine:?}, tshark {theirs:?}",
+                    i + 1
+                ));
+            }
+        }
+    }
+    diffs
+}
