@@ -3,7 +3,7 @@
 use core::fmt;
 use core::net::Ipv4Addr;
 
-use strata_core::checksum::{Checksum, checksum, update_u16};
+use strata_core::checksum::update_u16;
 use zerocopy::FromBytes;
 
 use crate::error::ParseError;
@@ -87,16 +87,6 @@ fn check(bytes: &[u8], quoted: bool) -> Result<Checked, ParseError> {
     Ok(Checked { header_len, end })
 }
 
-/// The checksum a header should carry: its sum with the field left out.
-fn compute_checksum(header: &[u8]) -> u16 {
-    let mut c = Checksum::new();
-    if let Some((before, after)) = header.split_at_checked(10) {
-        c.add_bytes(before);
-        c.add_bytes(after.get(2..).unwrap_or_default());
-    }
-    c.finish()
-}
-
 impl<T: AsRef<[u8]>> Packet<T> {
     /// Validates the header and lengths of the packet at the start of
     /// `buffer`. Bytes past the total length are allowed (link padding).
@@ -127,7 +117,12 @@ impl<T: AsRef<[u8]>> Packet<T> {
         if !packet.verify_checksum() {
             return Err(ParseError::BadChecksum {
                 found: packet.checksum(),
-                computed: compute_checksum(packet.header_bytes()),
+                computed: {
+                    let header = packet.header();
+                    let found = header.checksum.get();
+                    // Take the field back out of the sum (RFC 1624).
+                    update_u16(!header.sum(packet.options_bytes()).fold(), found, 0)
+                },
             });
         }
         Ok(packet)
@@ -349,7 +344,8 @@ impl<T: AsRef<[u8]>> Packet<T> {
     #[inline]
     #[must_use]
     pub fn verify_checksum(&self) -> bool {
-        checksum(self.header_bytes()) == 0
+        // A header that sums (checksum field included) to all ones verifies.
+        self.header().sum(self.options_bytes()).fold() == 0xffff
     }
 
     /// The underlying buffer.
@@ -479,7 +475,7 @@ impl<T: AsRef<[u8]> + AsMut<[u8]>> Packet<T> {
     #[inline]
     pub fn fill_checksum(&mut self) {
         self.set_checksum(0);
-        let c = checksum(self.header_bytes());
+        let c = self.header().sum(self.options_bytes()).finish();
         self.set_checksum(c);
     }
 

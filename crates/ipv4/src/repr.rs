@@ -3,7 +3,6 @@
 use core::net::Ipv4Addr;
 
 use strata_core::buffer::PacketBuf;
-use strata_core::checksum::Checksum;
 use zerocopy::IntoBytes;
 use zerocopy::network_endian::U16;
 
@@ -151,10 +150,7 @@ impl Repr {
         if let Some((head, options)) = header.split_at_mut_checked(HEADER_LEN) {
             // The options are padded to whole words, so the fixed part and
             // the options can be summed separately.
-            let mut sum = Checksum::new();
-            sum.add_bytes(fixed.as_bytes());
-            sum.add_bytes(self.options.as_bytes());
-            fixed.checksum = U16::new(sum.finish());
+            fixed.checksum = U16::new(fixed.sum(self.options.as_bytes()).finish());
             head.copy_from_slice(fixed.as_bytes());
             options.copy_from_slice(self.options.as_bytes());
         }
