@@ -11,6 +11,14 @@
 //! checksum unverified, later fragments are data), so fragment frames are
 //! compared like any other.
 
+// Helpers outside #[test] functions fail the test the same way.
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::indexing_slicing
+)]
+
 mod common;
 
 use std::collections::BTreeSet;

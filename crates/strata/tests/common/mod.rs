@@ -1,6 +1,15 @@
 //! Shared by the integration tests: running the `strata` binary, and the
 //! field-by-field comparison of `strata decode --format json` with tshark.
-#![allow(dead_code)] // Each test binary uses its own part.
+#![allow(dead_code)]
+// Each test binary uses its own part.
+// Test helpers: a failed expectation is a failed test. (clippy.toml allows
+// these inside #[test] functions; the helpers are outside them.)
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::indexing_slicing
+)]
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
