@@ -1,0 +1,1 @@
+//! Placeholder: the DNS codec and resolver land here.

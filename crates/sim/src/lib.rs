@@ -1,0 +1,1 @@
+//! Placeholder: the deterministic network simulator lands here.
