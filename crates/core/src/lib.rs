@@ -7,6 +7,8 @@
 //! - [`buffer`]: [`PacketBuf`](buffer::PacketBuf), a window over caller
 //!   storage with headroom, so each layer prepends its header without a copy;
 //! - [`error`]: the conventions the layer crates' error types follow.
+//! - [`rand`]: [`RandomSource`](rand::RandomSource), randomness the caller
+//!   supplies, and a seeded generator for deterministic tests.
 //!
 //! ```
 //! use strata_core::{buffer::PacketBuf, checksum::checksum};
@@ -30,6 +32,7 @@ extern crate std;
 pub mod buffer;
 pub mod checksum;
 pub mod error;
+pub mod rand;
 pub mod time;
 
 pub use core::net::Ipv4Addr;
