@@ -1,0 +1,1 @@
+//! The stub resolver (in progress).

@@ -1,0 +1,1 @@
+//! The DNS message codec (in progress).
