@@ -46,3 +46,8 @@
 
 pub mod capture;
 pub mod decode;
+
+/// The JSON library whose [`Value`](serde_json::Value)
+/// [`Dissection::to_json`](decode::Dissection::to_json) returns, re-exported
+/// so callers use the same version.
+pub use serde_json;
