@@ -55,6 +55,7 @@ fn pcapng_merge_keeps_every_frame_and_time() {
         "udp.pcap",
         "tcp-rst.pcap",
         "vlan.pcap",
+        "edge.pcap",
     ] {
         separate.extend(read_all(&common::data_dir().join(name)).unwrap());
     }

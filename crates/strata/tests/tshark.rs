@@ -63,16 +63,26 @@ fn decode_matches_stored_tshark_output() {
     // The comparison must actually cover the stack, not pass vacuously.
     for field in [
         "eth.src",
+        "eth.padding",
+        "ieee8021ad.id",
         "vlan.id",
+        "vlan.dei",
         "arp.opcode",
         "ip.src",
         "ip.frag_offset",
+        "ip.opt.type",
+        "ip.opt.len",
         "icmp.checksum.status",
+        "icmp.mtu",
         "udp.checksum",
         "udp.payload",
         "tcp.flags",
         "tcp.options.mss_val",
         "tcp.options.sack_perm",
+        "tcp.options.sack_le",
+        "tcp.options.sack_re",
+        "tcp.flags.res",
+        "tcp.flags.ae",
         "tcp.options.timestamp.tsval",
         "tcp.payload",
         "data.data",
@@ -82,8 +92,9 @@ fn decode_matches_stored_tshark_output() {
             "{field} was never compared"
         );
     }
-    // 20 + 12 + 12 + 4 + 2 + 2 frames, and all of them again in mixed.pcapng.
-    assert_eq!(tally.frames, 92);
+    // 20 + 12 + 12 + 4 + 2 + 2 + 13 frames, and all of them again in
+    // mixed.pcapng.
+    assert_eq!(tally.frames, 118);
 }
 
 #[test]

@@ -121,10 +121,11 @@ pub(super) fn ethernet(d: &mut Dissection, bytes: &[u8]) {
     // Each tag is followed by the type field that says what comes next.
     match (frame.service_vlan(), frame.vlan()) {
         (Some(s), Some(c)) => {
-            d.protocols.push(vlan(s, EtherType::VLAN));
+            d.protocols.push(service_tag(s, EtherType::VLAN));
             d.protocols.push(vlan(c, frame.ethertype()));
         }
-        (Some(tag), None) | (None, Some(tag)) => d.protocols.push(vlan(tag, frame.ethertype())),
+        (Some(s), None) => d.protocols.push(service_tag(s, frame.ethertype())),
+        (None, Some(c)) => d.protocols.push(vlan(c, frame.ethertype())),
         (None, None) => {}
     }
 
@@ -198,6 +199,35 @@ fn vlan(tag: VlanTag, next: EtherType) -> Protocol {
                 Value::Uint(u64::from(next.0)),
                 format!("Type: {}", ethertype_text(next)),
             ),
+        ],
+    }
+}
+
+/// An 802.1ad service tag (QinQ's outer tag), under Wireshark's
+/// `ieee8021ad` names; it has no type field of its own there, so the type
+/// after it is a tree line only.
+fn service_tag(tag: VlanTag, next: EtherType) -> Protocol {
+    let tci = u64::from(tag.tci());
+    Protocol {
+        abbrev: "ieee8021ad",
+        summary: format!("IEEE 802.1ad, ID: {}", tag.vid),
+        fields: vec![
+            Field::new(
+                "ieee8021ad.priority",
+                Value::Uint(u64::from(tag.pcp)),
+                format!("{}Priority: {}", bits(tci, 0xe000, 16), tag.pcp),
+            ),
+            Field::new(
+                "ieee8021ad.dei",
+                Value::Bool(tag.dei),
+                format!("{}DEI: {}", bits(tci, 0x1000, 16), set(tag.dei)),
+            ),
+            Field::new(
+                "ieee8021ad.id",
+                Value::Uint(u64::from(tag.vid)),
+                format!("{}ID: {}", bits(tci, 0x0fff, 16), tag.vid),
+            ),
+            Field::note(format!("Type: {}", ethertype_text(next))),
         ],
     }
 }

@@ -135,9 +135,9 @@ impl Field {
 /// One protocol layer of a frame: its heading and its fields.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Protocol {
-    /// Wireshark's abbreviation of the protocol: `frame`, `eth`, `vlan`,
-    /// `arp`, `ip`, `icmp`, `udp`, `tcp`, or `data` for bytes no strata
-    /// layer dissects.
+    /// Wireshark's abbreviation of the protocol: `frame`, `eth`,
+    /// `ieee8021ad` (a QinQ service tag), `vlan`, `arp`, `ip`, `icmp`, `udp`,
+    /// `tcp`, or `data` for bytes no strata layer dissects.
     pub abbrev: &'static str,
     /// The heading line (`Internet Protocol Version 4, Src: …, Dst: …`).
     pub summary: String,

@@ -25,6 +25,7 @@ pub const CAPTURES: &[&str] = &[
     "udp.pcap",
     "tcp-rst.pcap",
     "vlan.pcap",
+    "edge.pcap",
     "mixed.pcapng",
 ];
 
@@ -39,6 +40,11 @@ pub const FIELDS: &[&str] = &[
     "eth.src",
     "eth.dst",
     "eth.type",
+    "eth.padding",
+    "ieee8021ad.priority",
+    "ieee8021ad.dei",
+    "ieee8021ad.id",
+    "ieee8021ad.svid",
     "vlan.priority",
     "vlan.dei",
     "vlan.id",
@@ -69,6 +75,8 @@ pub const FIELDS: &[&str] = &[
     "ip.checksum.status",
     "ip.src",
     "ip.dst",
+    "ip.opt.type",
+    "ip.opt.len",
     "icmp.type",
     "icmp.code",
     "icmp.checksum",
@@ -76,6 +84,7 @@ pub const FIELDS: &[&str] = &[
     "icmp.ident",
     "icmp.seq",
     "icmp.data_time",
+    "icmp.mtu",
     "udp.srcport",
     "udp.dstport",
     "udp.length",
@@ -126,14 +135,16 @@ pub const NOT_PRODUCED: &[(&str, &str)] = &[(
 )];
 
 /// tshark preferences for the reference output: Wireshark 4.0's defaults,
-/// except that checksums are verified (so the status fields compare) and
-/// IPv4 is not reassembled (strata dissects each frame on its own).
+/// except that checksums are verified (so the status fields compare), IPv4
+/// is not reassembled (strata dissects each frame on its own), and sequence
+/// numbers are absolute (so SACK edges are the raw values).
 pub const TSHARK_PREFS: &[&str] = &[
     "ip.check_checksum:TRUE",
     "udp.check_checksum:TRUE",
     "tcp.check_checksum:TRUE",
     "ip.defragment:FALSE",
     "tcp.analyze_sequence_numbers:FALSE",
+    "tcp.relative_sequence_numbers:FALSE",
 ];
 
 pub fn data_dir() -> PathBuf {
@@ -185,10 +196,18 @@ pub fn tshark_layers(json: &str) -> Vec<serde_json::Map<String, Value>> {
 fn tshark_values(field: &str, layers: &serde_json::Map<String, Value>) -> Vec<String> {
     match layers.get(field) {
         None => Vec::new(),
-        Some(Value::Array(values)) => values
-            .iter()
-            .map(|v| norm_tshark(field, v.as_str().expect("tshark values are strings")))
-            .collect(),
+        Some(Value::Array(values)) => {
+            let mut values: Vec<String> = values
+                .iter()
+                .map(|v| norm_tshark(field, v.as_str().expect("tshark values are strings")))
+                .collect();
+            if field == "tcp.option_kind" {
+                while values.len() >= 2 && values.iter().rev().take(2).all(|v| v == "0") {
+                    values.pop();
+                }
+            }
+            values
+        }
         Some(other) => panic!("tshark value of {field} is not an array: {other}"),
     }
 }
@@ -200,6 +219,11 @@ fn tshark_values(field: &str, layers: &serde_json::Map<String, Value>) -> Vec<St
 ///   is the option's bytes (`0402`): its presence → `1`;
 /// - everything else (decimal numbers, `1`/`0` booleans, addresses, hex
 ///   byte strings, `frame.time_epoch`, checksum status codes) is kept.
+///
+/// And one list-level rule, in [`tshark_values`]: Wireshark lists every
+/// zero byte after a TCP End-of-Option-List as one more EOL
+/// (`tcp.option_kind` `…, 0, 0, 0, 0`), where strata shows one EOL followed
+/// by padding; trailing repeated EOLs are collapsed to one.
 pub fn norm_tshark(field: &str, s: &str) -> String {
     if field == "tcp.options.sack_perm" {
         return "1".into();
@@ -247,14 +271,55 @@ fn strata_values(field: &str, frame: &Value) -> Vec<String> {
 /// Besides [`NOT_PRODUCED`]: where Wireshark found a ping timestamp in echo
 /// data (`icmp.data_time`), it shows only the bytes after it as
 /// `data.data`, so `data.*` differ by design in those frames.
-pub fn excluded(field: &str, tshark: &serde_json::Map<String, Value>) -> Option<&'static str> {
+pub fn excluded(
+    field: &str,
+    tshark: &serde_json::Map<String, Value>,
+    ours: &Value,
+) -> Option<&'static str> {
     if let Some((_, why)) = NOT_PRODUCED.iter().find(|(f, _)| *f == field) {
         return Some(why);
     }
     if field.starts_with("data.") && tshark.contains_key("icmp.data_time") {
         return Some("Wireshark split a ping timestamp off the echo data");
     }
+    if field == "tcp.payload" && tshark_values("tcp.flags.reset", tshark) == ["1"] {
+        return Some("Wireshark shows the data of a RST as tcp.reset_cause, strata as tcp.payload");
+    }
+    if (field.starts_with("tcp.") || field.starts_with("udp.") || field.starts_with("data."))
+        && quotes_partial_datagram(ours)
+    {
+        return Some(
+            "an ICMP error quoting only the start of a TCP/UDP message: strata-tcp and \
+             strata-udp cannot parse a cut-short header or datagram, so strata shows the \
+             quoted transport bytes as data where Wireshark shows the ports",
+        );
+    }
     None
+}
+
+/// Whether strata's frame is an ICMP error whose quoted datagram is cut
+/// short (its total length exceeds the bytes quoted). Computed from the
+/// values both tools agree on (they are compared too): the outer and
+/// quoted `ip.len`, the outer `ip.hdr_len`, and ICMP's 8-byte header.
+fn quotes_partial_datagram(ours: &Value) -> bool {
+    let is_error = matches!(
+        ours.get("icmp.type").and_then(Value::as_u64),
+        Some(3 | 4 | 5 | 11 | 12)
+    );
+    let (Some(Value::Array(lens)), Some(hdr)) = (ours.get("ip.len"), ours.get("ip.hdr_len")) else {
+        return false;
+    };
+    let (Some(outer), Some(quoted)) = (
+        lens.first().and_then(Value::as_u64),
+        lens.get(1).and_then(Value::as_u64),
+    ) else {
+        return false;
+    };
+    let outer_hdr = hdr
+        .as_u64()
+        .or_else(|| hdr.get(0).and_then(Value::as_u64))
+        .unwrap_or(20);
+    is_error && quoted > outer.saturating_sub(outer_hdr + 8)
 }
 
 /// What one comparison covered.
@@ -290,8 +355,8 @@ pub fn compare(
         }
         for &field in FIELDS {
             let theirs = tshark_values(field, layers);
-            if let Some(why) = excluded(field, layers) {
-                if !theirs.is_empty() {
+            if let Some(why) = excluded(field, layers, frame) {
+                if !theirs.is_empty() || frame.get(field).is_some() {
                     *tally.skipped.entry(why).or_default() += 1;
                 }
                 continue;

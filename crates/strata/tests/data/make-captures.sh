@@ -210,16 +210,120 @@ PY
     stop_capture
 }
 
+# (f) Edge cases Linux does not send on its own, written by hand onto A's
+# veth like the VLAN frames: QinQ, Ethernet padding, IPv4 options, DSCP/ECN,
+# UDP without checksum, bad IPv4/UDP/TCP checksums, SACK blocks, every TCP
+# flag with an urgent pointer and an unknown option, ICMP errors quoting
+# only the first 8 bytes of the transport header (as RFC 792 allows), an
+# unknown EtherType and an unknown IP protocol.
+capture_edge() {
+    start_capture "$OUT/edge.pcap"
+    timeout 10 ip netns exec "$NS_A" python3 - "$MAC_A" "$MAC_B" "$IP_A" "$IP_B" <<'PY'
+import socket, struct, sys
+
+mac_a, mac_b, ip_a, ip_b = sys.argv[1:5]
+A = (bytes.fromhex(mac_a.replace(":", "")), socket.inet_aton(ip_a))
+B = (bytes.fromhex(mac_b.replace(":", "")), socket.inet_aton(ip_b))
+
+def csum(data):
+    if len(data) % 2:
+        data += b"\0"
+    s = sum(struct.unpack("!%dH" % (len(data) // 2), data))
+    while s >> 16:
+        s = (s & 0xFFFF) + (s >> 16)
+    return ~s & 0xFFFF
+
+def put16(b, at, v):
+    return b[:at] + struct.pack("!H", v) + b[at + 2:]
+
+def ipv4(src, dst, proto, payload, ident, frag=0x4000, tos=0, options=b"", bad=False):
+    ihl = 5 + len(options) // 4
+    hdr = struct.pack("!BBHHHBBH4s4s", 0x40 | ihl, tos, ihl * 4 + len(payload), ident, frag, 64,
+                      proto, 0, src[1], dst[1]) + options
+    c = csum(hdr) ^ (0x5555 if bad else 0)
+    return put16(hdr, 10, c) + payload
+
+def pseudo(src, dst, proto, length):
+    return src[1] + dst[1] + struct.pack("!BBH", 0, proto, length)
+
+def udp(src, dst, sport, dport, data, zero=False, bad=False):
+    seg = struct.pack("!HHHH", sport, dport, 8 + len(data), 0) + data
+    c = 0 if zero else (csum(pseudo(src, dst, 17, len(seg)) + seg) or 0xFFFF) ^ (0x0101 if bad else 0)
+    return put16(seg, 6, c)
+
+def tcp(src, dst, sport, dport, seq, ack, flags, options=b"", data=b"", urg=0, bad=False):
+    off = 5 + len(options) // 4
+    seg = struct.pack("!HHIIHHHH", sport, dport, seq, ack, (off << 12) | flags, 502, 0, urg) + options + data
+    c = csum(pseudo(src, dst, 6, len(seg)) + seg) ^ (0x00ff if bad else 0)
+    return put16(seg, 16, c)
+
+def icmp(ty, code, rest, data):
+    msg = struct.pack("!BBH", ty, code, 0) + rest + data
+    return put16(msg, 2, csum(msg))
+
+def eth(src, dst, ethertype, payload, tags=b""):
+    return dst[0] + src[0] + tags + struct.pack("!H", ethertype) + payload
+
+frames = []
+# 802.1ad S-tag (PCP 3, VLAN 200) over an 802.1Q C-tag (DEI set, VLAN 100).
+qinq = struct.pack("!HHH", 0x88A8, (3 << 13) | 200, 0x8100) + struct.pack("!H", 0x1000 | 100)
+frames.append(B[0] + A[0] + qinq + struct.pack("!H", 0x0800)
+              + ipv4(A, B, 1, icmp(8, 0, struct.pack("!HH", 0x0202, 7), b"qinq"), 0x2001))
+# ARP reply padded to the 60-byte minimum.
+arp = struct.pack("!HHBBH6s4s6s4s", 1, 0x0800, 6, 4, 2, B[0], B[1], A[0], A[1])
+frames.append(eth(B, A, 0x0806, arp + bytes(60 - 14 - len(arp))))
+# IPv4 options (NOP, Record Route with one empty slot, Router Alert),
+# DSCP EF, ECN CE.
+opts = bytes([1, 7, 7, 4, 0, 0, 0, 0, 148, 4, 0, 0])
+frames.append(eth(A, B, 0x0800, ipv4(A, B, 17, udp(A, B, 40003, 9000, b"options"), 0x2002,
+                                     tos=(46 << 2) | 3, options=opts)))
+# UDP without checksum; UDP with a wrong one; IPv4 with a wrong header checksum.
+frames.append(eth(A, B, 0x0800, ipv4(A, B, 17, udp(A, B, 40003, 9000, b"nocsum", zero=True), 0x2003)))
+frames.append(eth(A, B, 0x0800, ipv4(A, B, 17, udp(A, B, 40003, 9000, b"badcsum", bad=True), 0x2004)))
+frames.append(eth(A, B, 0x0800, ipv4(A, B, 1, icmp(8, 0, struct.pack("!HH", 0x0202, 8), b"badip"),
+                                     0x2005, bad=True)))
+# An ACK with two SACK blocks and timestamps.
+sack = b"\x01\x01" + struct.pack("!BBIIII", 5, 18, 1000, 2000, 3000, 4000) \
+    + b"\x01\x01" + struct.pack("!BBII", 8, 10, 111, 222)
+frames.append(eth(B, A, 0x0800, ipv4(B, A, 6, tcp(B, A, 9000, 40005, 5000, 1000, 0x010, sack), 0x2006)))
+# Every flag, reserved bits, urgent pointer, an unknown option (kind 253,
+# RFC 4727 experimental), EOL and padding; and a wrong checksum.
+weird = struct.pack("!BBH", 253, 4, 0xBEEF) + b"\x00\x00\x00\x00"
+frames.append(eth(A, B, 0x0800, ipv4(A, B, 6, tcp(A, B, 40005, 9000, 1000, 5000, 0xFFF, weird,
+                                                  b"urgent!", urg=3, bad=True), 0x2007)))
+# ICMP time exceeded quoting an IPv4 header and the first 8 bytes of a TCP SYN.
+syn = tcp(A, B, 40006, 9000, 77777, 0, 0x002)
+orig = ipv4(A, B, 6, syn, 0x2008, tos=0)
+frames.append(eth(B, A, 0x0800, ipv4(B, A, 1, icmp(11, 0, b"\0\0\0\0", orig[:28]), 0x2009, frag=0)))
+# ICMP fragmentation needed (next-hop MTU 1400) quoting 8 bytes of a UDP datagram.
+big = ipv4(A, B, 17, udp(A, B, 40007, 9000, bytes(1472)), 0x200A)
+frames.append(eth(B, A, 0x0800, ipv4(B, A, 1, icmp(3, 4, struct.pack("!HH", 0, 1400), big[:28]),
+                                     0x200B, frag=0)))
+# An EtherType and an IP protocol nobody dissects (local experimental 0x88b5,
+# IP protocol 253 of RFC 3692).
+frames.append(eth(A, B, 0x88B5, b"strata experimental ethertype"))
+frames.append(eth(A, B, 0x0800, ipv4(A, B, 253, b"strata experimental protocol", 0x200C)))
+
+s = socket.socket(socket.AF_PACKET, socket.SOCK_RAW)
+s.bind(("veth0", 0))
+for f in frames:
+    s.send(f)
+PY
+    stop_capture
+}
+
 # The fields the decode tests compare, as Wireshark names them.
 FIELDS=(
     frame.number frame.len frame.cap_len frame.time_epoch
-    eth.src eth.dst eth.type vlan.priority vlan.dei vlan.id vlan.etype
+    eth.src eth.dst eth.type eth.padding
+    ieee8021ad.priority ieee8021ad.dei ieee8021ad.id ieee8021ad.svid
+    vlan.priority vlan.dei vlan.id vlan.etype
     arp.hw.type arp.proto.type arp.hw.size arp.proto.size
     arp.opcode arp.src.hw_mac arp.src.proto_ipv4 arp.dst.hw_mac arp.dst.proto_ipv4
     ip.version ip.hdr_len ip.dsfield.dscp ip.dsfield.ecn ip.len ip.id
     ip.flags ip.flags.rb ip.flags.df ip.flags.mf ip.frag_offset ip.ttl ip.proto ip.checksum ip.checksum.status
-    ip.src ip.dst
-    icmp.type icmp.code icmp.checksum icmp.checksum.status icmp.ident icmp.seq icmp.data_time
+    ip.src ip.dst ip.opt.type ip.opt.len
+    icmp.type icmp.code icmp.checksum icmp.checksum.status icmp.ident icmp.seq icmp.data_time icmp.mtu
     udp.srcport udp.dstport udp.length udp.checksum udp.checksum.status udp.payload
     tcp.srcport tcp.dstport tcp.seq_raw tcp.ack_raw tcp.hdr_len tcp.flags
     tcp.flags.res tcp.flags.ae tcp.flags.cwr tcp.flags.ece tcp.flags.urg tcp.flags.ack
@@ -234,14 +338,16 @@ FIELDS=(
 )
 
 # Wireshark 4.0's defaults, except that checksums are verified (so the
-# status fields say Good/Bad as strata does) and IPv4 is not reassembled
+# status fields say Good/Bad as strata does), IPv4 is not reassembled
 # (strata's decoder dissects each frame on its own: a first fragment's
-# transport header is dissected, later fragments are data).
+# transport header is dissected, later fragments are data), and sequence
+# numbers are absolute (so SACK edges are the raw values strata shows).
 reference() {
     local file="$1"
     local args=(-r "$file" -T json
         -o ip.check_checksum:TRUE -o udp.check_checksum:TRUE -o tcp.check_checksum:TRUE
-        -o ip.defragment:FALSE -o tcp.analyze_sequence_numbers:FALSE)
+        -o ip.defragment:FALSE -o tcp.analyze_sequence_numbers:FALSE
+        -o tcp.relative_sequence_numbers:FALSE)
     for f in "${FIELDS[@]}"; do args+=(-e "$f"); done
     # Compacted to one frame per line: tshark's pretty printing triples the size.
     tshark "${args[@]}" 2>/dev/null | python3 -c '
@@ -252,7 +358,8 @@ sys.stdout.write("[\n" + ",\n".join(json.dumps(f, separators=(",", ":")) for f i
 }
 
 references() {
-    for f in arp-icmp.pcap tcp-http.pcap tcp-http.pcapng udp.pcap tcp-rst.pcap vlan.pcap mixed.pcapng; do
+    for f in arp-icmp.pcap tcp-http.pcap tcp-http.pcapng udp.pcap tcp-rst.pcap vlan.pcap edge.pcap \
+        mixed.pcapng; do
         reference "$OUT/$f"
     done
     tshark -v | head -n 1 >"$OUT/tshark-version.txt"
@@ -271,8 +378,10 @@ main() {
     capture_udp
     capture_tcp_rst
     capture_vlan
+    capture_edge
     mergecap -F pcapng -w "$OUT/mixed.pcapng" \
-        "$OUT/arp-icmp.pcap" "$OUT/tcp-http.pcap" "$OUT/udp.pcap" "$OUT/tcp-rst.pcap" "$OUT/vlan.pcap"
+        "$OUT/arp-icmp.pcap" "$OUT/tcp-http.pcap" "$OUT/udp.pcap" "$OUT/tcp-rst.pcap" \
+        "$OUT/vlan.pcap" "$OUT/edge.pcap"
     references
     ls -l "$OUT"
 }
