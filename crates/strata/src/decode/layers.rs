@@ -817,7 +817,11 @@ fn tcp(d: &mut Dissection, bytes: &[u8], ctx: Ctx) {
     let mut fields = vec![
         Field::uint("tcp.srcport", "Source Port", sport),
         Field::uint("tcp.dstport", "Destination Port", dport),
-        Field::uint("tcp.len", "[TCP Segment Len]", payload.len() as u64),
+        Field::new(
+            "tcp.len",
+            Value::Uint(payload.len() as u64),
+            format!("[TCP Segment Len: {}]", payload.len()),
+        ),
         Field::uint("tcp.seq_raw", "Sequence Number (raw)", seq),
         Field::uint("tcp.ack_raw", "Acknowledgment number (raw)", ack),
         Field::new(
@@ -884,10 +888,20 @@ fn tcp(d: &mut Dissection, bytes: &[u8], ctx: Ctx) {
 fn tcp_option(option: &TcpOption<'_>) -> Field {
     let kind = option.kind();
     let len = option.wire_len();
+    let kind_name = match kind.0 {
+        0 => "End of Option List",
+        1 => "No-Operation",
+        2 => "Maximum Segment Size",
+        3 => "Window Scale",
+        4 => "SACK Permitted",
+        5 => "SACK",
+        8 => "Time Stamp Option",
+        _ => "Unknown",
+    };
     let mut children = vec![Field::new(
         "tcp.option_kind",
         Value::Uint(u64::from(kind.0)),
-        format!("Kind: {kind} ({})", kind.0),
+        format!("Kind: {kind_name} ({})", kind.0),
     )];
     if !matches!(option, TcpOption::EndOfList | TcpOption::Nop) {
         children.push(Field::uint("tcp.option_len", "Length", len as u64));
