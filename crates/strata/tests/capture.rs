@@ -139,3 +139,65 @@ fn damaged_captures_never_panic() {
     println!("damaged captures: {ok} frames dissected, {failed} clean errors");
     assert!(ok > 0 && failed > 0);
 }
+
+/// A big-endian, nanosecond pcap with a 60-byte snapshot length, written by
+/// hand: the record's original length exceeds the snapshot length, which
+/// must read (pcap-file's own packet API refuses it) and dissect as far as
+/// the bytes go.
+#[test]
+fn snapped_big_endian_nanosecond_pcap() {
+    let syn = read_all(&common::data_dir().join("tcp-http.pcap")).unwrap()[0]
+        .data
+        .clone();
+    assert_eq!(syn.len(), 74);
+    let mut file = Vec::new();
+    file.extend(0xa1b2_3c4d_u32.to_be_bytes());
+    file.extend(2u16.to_be_bytes());
+    file.extend(4u16.to_be_bytes());
+    file.extend(0i32.to_be_bytes());
+    file.extend(0u32.to_be_bytes());
+    file.extend(60u32.to_be_bytes());
+    file.extend(1u32.to_be_bytes());
+    file.extend(1_800_000_000u32.to_be_bytes());
+    file.extend(123_456_789u32.to_be_bytes());
+    file.extend(60u32.to_be_bytes());
+    file.extend(74u32.to_be_bytes());
+    file.extend(&syn[..60]);
+    let dir = std::env::temp_dir().join(format!("strata-capture-test-{}", std::process::id()));
+    fs::create_dir_all(&dir).unwrap();
+    let path = dir.join("snapped.pcap");
+    fs::write(&path, &file).unwrap();
+
+    let frames = read_all(&path).unwrap();
+    assert_eq!(frames.len(), 1);
+    let f = &frames[0];
+    assert_eq!((f.meta.orig_len, f.data.len()), (74, 60));
+    assert_eq!(f.meta.timestamp, Duration::new(1_800_000_000, 123_456_789));
+
+    let d = dissect_frame(&f.meta, &f.data);
+    assert!(d.error.is_none(), "{:?}", d.error);
+    let j = d.to_json();
+    assert_eq!(j["frame.time_epoch"], "1800000000.123456789");
+    assert_eq!(
+        (j["frame.len"].clone(), j["frame.cap_len"].clone()),
+        (74.into(), 60.into())
+    );
+    assert_eq!(j["ip.len"], 60);
+    assert_eq!(j["ip.checksum.status"], "Good");
+    assert_eq!(j["data.len"], 26);
+    let tree = d.tree();
+    assert!(
+        tree.contains("    [Packet size limited during capture: 60 of 74 bytes]\n"),
+        "{tree}"
+    );
+    assert!(
+        tree.contains("    [Only 46 of 60 bytes present]\n"),
+        "{tree}"
+    );
+    assert!(
+        tree.contains(
+            "[Incomplete TCP header (TCP header truncated: needed 40 bytes, got 26): not dissected]"
+        ),
+        "{tree}"
+    );
+}

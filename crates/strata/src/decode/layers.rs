@@ -45,7 +45,14 @@ pub(super) fn frame(meta: &FrameMeta, data: &[u8]) -> Protocol {
                 Value::Uint(cap_len as u64),
                 format!("Capture Length: {cap_len} bytes"),
             ),
-        ],
+        ]
+        .into_iter()
+        .chain((cap_len < len as usize).then(|| {
+            Field::note(format!(
+                "[Packet size limited during capture: {cap_len} of {len} bytes]"
+            ))
+        }))
+        .collect(),
     }
 }
 
@@ -86,7 +93,9 @@ fn ethertype_text(t: EtherType) -> String {
 }
 
 /// Ethernet II, its VLAN tags, and whatever the EtherType names.
-pub(super) fn ethernet(d: &mut Dissection, bytes: &[u8]) {
+///
+/// `snapped`: the capture kept fewer bytes than the frame had.
+pub(super) fn ethernet(d: &mut Dissection, bytes: &[u8], snapped: bool) {
     let frame = match Frame::parse(bytes) {
         Ok(frame) => frame,
         Err(e) => return d.fail(e),
@@ -141,7 +150,7 @@ pub(super) fn ethernet(d: &mut Dissection, bytes: &[u8]) {
     } else if ethertype == EtherType::ARP {
         arp(d, payload)
     } else if ethertype == EtherType::IPV4 {
-        ipv4(d, payload)
+        ipv4(d, payload, snapped)
     } else {
         data(
             d,
@@ -335,7 +344,9 @@ struct Ctx {
     quoted: bool,
 }
 
-fn ipv4_protocol(packet: &Packet<&[u8]>, quoted: bool) -> Protocol {
+/// `partial`: the packet came from `parse_quoted` (an ICMP quote, or a frame
+/// the capture cut short), so its payload may be incomplete.
+fn ipv4_protocol(packet: &Packet<&[u8]>, partial: bool) -> Protocol {
     let status = if packet.verify_checksum() {
         Status::Good
     } else {
@@ -486,9 +497,9 @@ fn ipv4_protocol(packet: &Packet<&[u8]>, quoted: bool) -> Protocol {
         let n = packet.options_bytes().len();
         fields.push(Field::note(format!("Options: ({n} bytes)")).with_children(options));
     }
-    if quoted && packet.is_truncated() {
+    if partial && packet.is_truncated() {
         fields.push(Field::note(format!(
-            "[Quoted: {} of {} bytes]",
+            "[Only {} of {} bytes present]",
             packet.packet_bytes().len(),
             packet.total_len()
         )));
@@ -516,20 +527,30 @@ fn ipv4_option(option: &Ipv4Option<'_>) -> Field {
 
 /// IPv4 and its payload; returns the bytes the packet used (its total
 /// length), so the rest of the frame is padding.
-fn ipv4(d: &mut Dissection, bytes: &[u8]) -> Option<usize> {
-    let packet = match Packet::parse(bytes) {
+///
+/// A frame the capture cut short (`snapped`) is read like an ICMP quote:
+/// the total length may run past the captured bytes, and what the cut
+/// leaves incomplete above is data, not an error.
+fn ipv4(d: &mut Dissection, bytes: &[u8], snapped: bool) -> Option<usize> {
+    let parsed = if snapped {
+        Packet::parse_quoted(bytes)
+    } else {
+        Packet::parse(bytes)
+    };
+    let packet = match parsed {
         Ok(p) => p,
         Err(e) => {
             d.fail(e);
             return None;
         }
     };
-    d.protocols.push(ipv4_protocol(&packet, false));
+    d.protocols.push(ipv4_protocol(&packet, snapped));
+    let whole = !packet.is_fragment() && !packet.is_truncated();
     let ctx = Ctx {
         src: packet.src(),
         dst: packet.dst(),
-        complete: !packet.is_fragment(),
-        lenient: packet.is_fragment(),
+        complete: whole,
+        lenient: !whole,
         quoted: false,
     };
     if packet.fragment_offset() != 0 {

@@ -205,18 +205,24 @@ pub const LINKTYPE_ETHERNET: u32 = 1;
 #[must_use]
 pub fn dissect(frame: &[u8]) -> Dissection {
     let mut d = Dissection::default();
-    layers::ethernet(&mut d, frame);
+    layers::ethernet(&mut d, frame, false);
     d
 }
 
 /// Dissects a frame read from a capture: a `frame` layer with the capture
 /// metadata, then the frame's own layers.
+///
+/// When the capture kept fewer bytes than the frame had (a snapshot
+/// length), IPv4 is read leniently, as an ICMP quote is: its total length
+/// may exceed the captured bytes, checksums over the missing bytes are
+/// unverified, and a transport header the cut left incomplete is data.
 #[must_use]
 pub fn dissect_frame(meta: &FrameMeta, data: &[u8]) -> Dissection {
     let mut d = Dissection::default();
     d.protocols.push(layers::frame(meta, data));
     if meta.link_type == LINKTYPE_ETHERNET {
-        layers::ethernet(&mut d, data);
+        let snapped = data.len() < meta.orig_len as usize;
+        layers::ethernet(&mut d, data, snapped);
     } else {
         layers::data(
             &mut d,
