@@ -58,6 +58,7 @@
 #[cfg(any(test, feature = "arbitrary"))]
 extern crate std;
 
+pub mod congestion;
 pub mod wire;
 
 pub use wire::{
