@@ -303,7 +303,7 @@ impl CongestionControl for Cubic {
         if ack.app_limited {
             // Freeze the curve: the time since the last ACK does not count.
             if let (Some(epoch), Some(previous)) = (self.epoch.as_mut(), previous) {
-                epoch.start = epoch.start + now.saturating_duration_since(previous);
+                epoch.start += now.saturating_duration_since(previous);
             }
             return;
         }
