@@ -59,6 +59,7 @@
 extern crate std;
 
 pub mod congestion;
+pub mod cookie;
 pub mod isn;
 pub mod wire;
 
