@@ -227,8 +227,9 @@ impl Cubic {
         let t = now.saturating_duration_since(epoch.start).total_micros();
         let w_now = w_cubic(epoch.origin, epoch.k, t, smss);
         let ahead = t.saturating_add(self.srtt.total_micros());
-        let target =
-            w_cubic(epoch.origin, epoch.k, ahead, smss).clamp(cwnd, cwnd.saturating_add(cwnd / 2));
+        let target = w_cubic(epoch.origin, epoch.k, ahead, smss)
+            .min(cwnd.saturating_add(cwnd / 2))
+            .max(cwnd);
 
         // Reno-friendly estimate: α·SMSS·acked/cwnd bytes.
         let alpha = if epoch.w_est >= self.cwnd_prior {

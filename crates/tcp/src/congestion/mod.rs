@@ -75,7 +75,8 @@ pub struct Ack {
     /// trip this ACK closes: it had less than `cwnd` in flight because the
     /// application gave it nothing more to send (or the peer's receive
     /// window held it back). The window then does not grow, since the
-    /// network never showed it could carry it (RFC 7661, RFC 9438 §5.8).
+    /// network never showed it could carry it (RFC 7661; RFC 9438 on
+    /// application-limited flows).
     pub app_limited: bool,
 }
 
