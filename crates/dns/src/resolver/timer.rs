@@ -55,6 +55,7 @@ impl<K: Ord + Copy> TimerTable<K> {
     }
 
     /// How many timers are armed.
+    #[cfg(test)]
     pub(crate) fn len(&self) -> usize {
         self.by_key.len()
     }
