@@ -58,6 +58,7 @@ use strata_core::rand::RandomSource;
 use strata_core::time::{Duration, Instant};
 
 use crate::isn::{SipHasher24, four_tuple_bytes};
+use crate::wire::Options;
 
 /// How long one value of the cookie time counter lasts.
 pub const PERIOD: Duration = Duration::from_secs(64);
@@ -80,6 +81,8 @@ const TS_MASK: u32 = (1 << TS_BITS) - 1;
 const NO_WSCALE: u32 = 0xf;
 /// RFC 7323 §2.3: larger shifts are treated as 14.
 const MAX_WSCALE: u8 = 14;
+/// The MSS assumed when a SYN carries no MSS option (RFC 9293 §3.7.1).
+const DEFAULT_MSS: u16 = 536;
 /// Hash inputs are tagged so the pad and the MAC are unrelated functions.
 const DOMAIN_PAD: u8 = 0;
 const DOMAIN_MAC: u8 = 1;
@@ -100,6 +103,21 @@ pub struct SynParams {
     pub timestamps: bool,
     /// The client asked for ECN (SYN with ECE and CWR, RFC 3168).
     pub ecn: bool,
+}
+
+impl SynParams {
+    /// The parameters of a SYN carrying `options`; `ecn` is whether the SYN
+    /// had ECE and CWR set.
+    #[must_use]
+    pub fn from_syn(options: &Options, ecn: bool) -> Self {
+        SynParams {
+            mss: options.mss.unwrap_or(DEFAULT_MSS),
+            wscale: options.window_scale,
+            sack: options.sack_permitted,
+            timestamps: options.timestamps.is_some(),
+            ecn,
+        }
+    }
 }
 
 /// What to put in the SYN-ACK.
@@ -617,6 +635,32 @@ mod tests {
         assert_ne!(a, b);
         assert_ne!(a, c);
         assert_ne!(b, c);
+    }
+
+    #[test]
+    fn params_from_syn_options() {
+        let mut options = Options::new();
+        assert_eq!(
+            SynParams::from_syn(&options, false),
+            SynParams {
+                mss: 536,
+                ..SynParams::default()
+            }
+        );
+        options.mss = Some(1460);
+        options.window_scale = Some(7);
+        options.sack_permitted = true;
+        options.timestamps = Some(crate::wire::Timestamps { tsval: 1, tsecr: 0 });
+        assert_eq!(
+            SynParams::from_syn(&options, true),
+            SynParams {
+                mss: 1460,
+                wscale: Some(7),
+                sack: true,
+                timestamps: true,
+                ecn: true
+            }
+        );
     }
 
     #[test]
