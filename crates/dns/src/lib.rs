@@ -1,7 +1,43 @@
 //! DNS for strata: a zero-copy message codec ([`wire`]) and a sans-IO stub
 //! resolver ([`resolver`]).
 //!
-//! (The crate-level example lands with the codec.)
+//! The codec parses a message once, validating every name, pointer and
+//! length, and then hands out borrowed questions and records; the builder
+//! writes into the caller's buffer and compresses names. Neither allocates.
+//!
+//! ```
+//! use core::net::Ipv4Addr;
+//! use strata_dns::wire::{Builder, Class, Flags, Message, NameBuf, RData, RecordType};
+//!
+//! // Build a query for www.example.com/A into a stack buffer.
+//! let qname: NameBuf = "www.example.com".parse()?;
+//! let mut buf = [0u8; 512];
+//! let mut query = Builder::new(&mut buf, 0x1a2b, Flags::QUERY)?;
+//! query.question(qname.as_name(), RecordType::A, Class::IN)?;
+//! let query = query.finish();
+//! assert_eq!(query.len(), 12 + 17 + 4);
+//!
+//! // The answer a server sent back (dnsmasq, captured on a veth pair): the
+//! // question echoed, then an A record whose owner name is a compression
+//! // pointer (0xc00c) to the question's name.
+//! let response = [
+//!     0x1a, 0x2b, 0x85, 0x80, 0x00, 0x01, 0x00, 0x01, 0x00, 0x00, 0x00, 0x00, // header
+//!     0x03, b'w', b'w', b'w', 0x07, b'e', b'x', b'a', b'm', b'p', b'l', b'e',
+//!     0x03, b'c', b'o', b'm', 0x00, 0x00, 0x01, 0x00, 0x01, // question
+//!     0xc0, 0x0c, 0x00, 0x01, 0x00, 0x01, 0x00, 0x00, 0x00, 0x00, 0x00, 0x04,
+//!     198, 18, 0, 10, // answer
+//! ];
+//! let msg = Message::parse(&response[..])?;
+//! assert!(msg.is_response() && msg.flags().authoritative());
+//! assert_eq!(msg.id(), 0x1a2b);
+//! let question = msg.question().ok_or("no question")?;
+//! assert_eq!(question.name(), qname);
+//! let answer = msg.answers().next().ok_or("no answer")?;
+//! assert_eq!(answer.name().to_string(), "www.example.com");
+//! assert_eq!(answer.data(), RData::A(Ipv4Addr::new(198, 18, 0, 10)));
+//! # Ok::<(), Box<dyn std::error::Error>>(())
+//! ```
+#![forbid(unsafe_code)]
 
 pub mod resolver;
 pub mod wire;

@@ -1,0 +1,1 @@
+//! `arbitrary::Arbitrary` for the owned forms (in progress).

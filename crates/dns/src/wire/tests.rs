@@ -1,0 +1,2 @@
+//! Unit tests of the codec internals; end-to-end tests live in
+//! `crates/dns/tests/`.
