@@ -1,7 +1,7 @@
 //! One direction of a simulated link: [`Link`].
 
 use std::cmp::Ordering;
-use std::collections::BinaryHeap;
+use std::collections::{BinaryHeap, VecDeque};
 use std::fmt;
 
 use strata_core::rand::{RandomSource, SplitMix64};
@@ -251,7 +251,13 @@ pub struct Link {
     config: LinkConfig,
     chances: Chances,
     rng: SplitMix64,
-    pending: BinaryHeap<Pending>,
+    /// Packets that keep their place: their arrival times never decrease
+    /// in send order (the FIFO rule), so a queue keeps them sorted by
+    /// (time, sequence) at O(1) per packet.
+    in_order: VecDeque<Pending>,
+    /// Packets held back for reordering, which may be overtaken: a heap
+    /// keyed by (time, sequence). Deliveries merge the two.
+    held_back: BinaryHeap<Pending>,
     next_seq: u64,
     /// When the bottleneck finishes serializing what it has: `wire_free_at`
     /// plus `wire_free_frac / bandwidth` microseconds. The fraction keeps
@@ -274,7 +280,8 @@ impl Link {
             chances: Chances::new(&config),
             config,
             rng: SplitMix64::new(seed),
-            pending: BinaryHeap::new(),
+            in_order: VecDeque::new(),
+            held_back: BinaryHeap::new(),
             next_seq: 0,
             wire_free_at: Instant::ZERO,
             wire_free_frac: 0,
@@ -313,13 +320,16 @@ impl Link {
     /// How many packets (duplicates included) are waiting to arrive.
     #[must_use]
     pub fn in_flight(&self) -> usize {
-        self.pending.len()
+        self.in_order.len() + self.held_back.len()
     }
 
     /// When the earliest waiting packet arrives, `None` if none is waiting.
     #[must_use]
     pub fn next_delivery(&self) -> Option<Instant> {
-        self.pending.peek().map(|p| p.at)
+        match (self.in_order.front(), self.held_back.peek()) {
+            (Some(a), Some(b)) => Some(a.at.min(b.at)),
+            (a, b) => a.or(b).map(|p| p.at),
+        }
     }
 
     /// Puts `packet` on the link at `now` and says what will become of it.
@@ -378,31 +388,21 @@ impl Link {
         };
 
         let duplicated = self.chances.duplicate.roll(&mut self.rng);
-        let entry = Pending {
+        let copy = duplicated.then(|| packet.clone());
+        let pending = |duplicate, packet| Pending {
             at: arrives_at,
-            seq: self.next_seq,
+            seq: 0,
             sent_at: now,
             corrupt_seed,
             corrupt_bits,
-            duplicate: false,
+            duplicate,
             packet,
         };
-        self.next_seq += 1;
-        if duplicated {
+        self.enqueue(pending(false, packet), reordered);
+        if let Some(packet) = copy {
             self.stats.duplicated += 1;
-            let copy = Pending {
-                at: arrives_at,
-                seq: self.next_seq,
-                sent_at: now,
-                corrupt_seed,
-                corrupt_bits,
-                duplicate: true,
-                packet: entry.packet.clone(),
-            };
-            self.next_seq += 1;
-            self.pending.push(copy);
+            self.enqueue(pending(true, packet), reordered);
         }
-        self.pending.push(entry);
 
         Fate::InFlight {
             arrives_at,
@@ -420,10 +420,22 @@ impl Link {
 
     /// Like [`deliver`](Self::deliver), with what happened to the packet.
     pub fn deliver_arrival(&mut self, now: Instant) -> Option<Arrival> {
-        if self.pending.peek()?.at > now {
-            return None;
-        }
-        let p = self.pending.pop()?;
+        let from_heap = match (self.in_order.front(), self.held_back.peek()) {
+            (Some(a), Some(b)) => (b.at, b.seq) < (a.at, a.seq),
+            (None, Some(_)) => true,
+            (_, None) => false,
+        };
+        let p = if from_heap {
+            if self.held_back.peek()?.at > now {
+                return None;
+            }
+            self.held_back.pop()?
+        } else {
+            if self.in_order.front()?.at > now {
+                return None;
+            }
+            self.in_order.pop_front()?
+        };
         let mut packet = p.packet;
         if p.corrupt_bits > 0 {
             flip_bits(&mut packet, p.corrupt_bits, p.corrupt_seed);
@@ -437,6 +449,18 @@ impl Link {
             corrupted: p.corrupt_bits > 0,
             duplicate: p.duplicate,
         })
+    }
+
+    /// Gives `p` the next sequence number and files it where deliveries
+    /// will look for it.
+    fn enqueue(&mut self, mut p: Pending, reordered: bool) {
+        p.seq = self.next_seq;
+        self.next_seq += 1;
+        if reordered {
+            self.held_back.push(p);
+        } else {
+            self.in_order.push_back(p);
+        }
     }
 
     /// Queues `len` bytes on the bottleneck at `now`; returns when the last
@@ -577,6 +601,25 @@ mod tests {
                 duplicated: false
             })
         );
+    }
+
+    #[test]
+    fn ties_go_to_the_earlier_send_across_both_queues() {
+        let mut link = Link::new(
+            LinkConfig::clean().with_reordering(1.0, Duration::from_micros(10)),
+            1,
+        );
+        link.send(t(0), vec![0]); // held back until 10
+        link.set_config(LinkConfig::clean().with_duplication(1.0));
+        link.send(t(10), vec![1]); // arrives at 10, twice
+        link.set_config(LinkConfig::clean().with_reordering(1.0, Duration::ZERO));
+        link.send(t(10), vec![2]); // "held back" by nothing: also 10
+        let order: Vec<u8> = std::iter::from_fn(|| link.deliver(t(10)))
+            .map(|p| p[0])
+            .collect();
+        assert_eq!(order, [0, 1, 1, 2]);
+        assert_eq!(link.in_flight(), 0);
+        assert_eq!(link.next_delivery(), None);
     }
 
     #[test]
