@@ -38,16 +38,16 @@ pub enum NameError {
         /// Where the label that crossed the limit starts.
         offset: usize,
     },
-    /// A compression pointer to its own position or further on: only
-    /// names already seen may be pointed to (RFC 1035 4.1.4).
+    /// A compression pointer to a position after its own: only names
+    /// already seen may be pointed to (RFC 1035 4.1.4).
     ForwardPointer {
         /// Where the pointer is.
         offset: usize,
         /// Where it points.
         target: u16,
     },
-    /// A compression pointer back into the part of the name being read,
-    /// which could go round for ever.
+    /// A compression pointer to itself or back into the part of the name
+    /// being read, which could go round for ever.
     PointerLoop {
         /// Where the pointer is.
         offset: usize,
@@ -304,7 +304,8 @@ pub enum EmitError {
     /// is left as it was before the call, so the caller can stop here and
     /// set TC.
     BufferTooSmall {
-        /// Bytes the message would need.
+        /// Bytes the message needed when writing stopped (a lower bound:
+        /// the rest of the entry was not measured).
         needed: usize,
         /// Bytes the buffer has.
         available: usize,

@@ -41,9 +41,9 @@
 //! # Names and compression pointers
 //!
 //! A pointer must point before the start of the run of labels that contains
-//! it. A pointer to its own position or beyond is a
-//! [`NameError::ForwardPointer`]; one back into the name being read is a
-//! [`NameError::PointerLoop`]. So every name is read in one bounded pass,
+//! it. A pointer beyond its own position is a
+//! [`NameError::ForwardPointer`]; one to itself or back into the name being
+//! read is a [`NameError::PointerLoop`]. So every name is read in one bounded pass,
 //! and no message a real compressor writes is refused. Names longer than
 //! 255 octets and length bytes over 63 (the unused label types `01` and
 //! `10`) are refused too.

@@ -68,7 +68,7 @@ pub(crate) fn scan(msg: &[u8], start: usize) -> Result<(usize, usize), NameError
             };
             let target = (u16::from(byte & 0x3f) << 8) | u16::from(low);
             let to = usize::from(target);
-            if to >= pos {
+            if to > pos {
                 return Err(NameError::ForwardPointer {
                     offset: pos,
                     target,

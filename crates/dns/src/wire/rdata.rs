@@ -197,9 +197,16 @@ impl Eq for Txt<'_> {}
 
 impl fmt::Debug for Txt<'_> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_list()
-            .entries(self.strings().map(|s| s.escape_ascii()))
-            .finish()
+        f.debug_list().entries(self.strings().map(Escaped)).finish()
+    }
+}
+
+/// Debug-prints bytes as a quoted string with non-printable bytes escaped.
+struct Escaped<'a>(&'a [u8]);
+
+impl fmt::Debug for Escaped<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "\"{}\"", self.0.escape_ascii())
     }
 }
 
