@@ -117,12 +117,7 @@ impl<T: AsRef<[u8]>> Packet<T> {
         if !packet.verify_checksum() {
             return Err(ParseError::BadChecksum {
                 found: packet.checksum(),
-                computed: {
-                    let header = packet.header();
-                    let found = header.checksum.get();
-                    // Take the field back out of the sum (RFC 1624).
-                    update_u16(!header.sum(packet.options_bytes()).fold(), found, 0)
-                },
+                computed: packet.compute_checksum(),
             });
         }
         Ok(packet)
@@ -348,6 +343,25 @@ impl<T: AsRef<[u8]>> Packet<T> {
         self.header().sum(self.options_bytes()).fold() == 0xffff
     }
 
+    /// The value the header checksum field should hold for this header,
+    /// whatever it holds now: what [`fill_checksum`](Packet::fill_checksum)
+    /// would write, without a writable buffer or a copy of the header. The
+    /// header checksum covers the header alone, so this is exact for a
+    /// [truncated](Packet::is_truncated) quote too.
+    #[inline]
+    #[must_use]
+    pub fn compute_checksum(&self) -> u16 {
+        let header = self.header();
+        // Complementing the sum taken with the field in place gives a
+        // checksum that still counts the field; changing the field from its
+        // value to zero the incremental way (RFC 1624) takes it back out.
+        update_u16(
+            !header.sum(self.options_bytes()).fold(),
+            header.checksum.get(),
+            0,
+        )
+    }
+
     /// The underlying buffer.
     #[inline]
     pub fn into_inner(self) -> T {
@@ -507,5 +521,115 @@ impl<T: AsRef<[u8]>> fmt::Debug for Packet<T> {
             .field("options", &self.options())
             .field("payload_len", &self.payload().len())
             .finish()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::vec::Vec;
+
+    use proptest::prelude::*;
+
+    use super::*;
+
+    // IPv4 headers from the captures of the strata decode tests
+    // (crates/strata/tests/data/edge.pcap), 198.18.0.1 -> 198.18.0.2.
+
+    /// Frame 6: an echo request whose header checksum was spoiled on
+    /// purpose; Wireshark says it should be 0x8eaf.
+    const BAD_CHECKSUM: [u8; 33] = [
+        0x45, 0x00, 0x00, 0x21, 0x20, 0x05, 0x40, 0x00, 0x40, 0x01, 0xdb, 0xfa, 0xc6, 0x12, 0x00,
+        0x01, 0xc6, 0x12, 0x00, 0x02, 0x08, 0x00, 0xbf, 0x2a, 0x02, 0x02, 0x00, 0x08, 0x62, 0x61,
+        0x64, 0x69, 0x70,
+    ];
+
+    /// Frame 3's header (its 15 bytes of UDP not included): NOP, Record
+    /// Route and Router Alert options.
+    const WITH_OPTIONS: [u8; 32] = [
+        0x48, 0xbb, 0x00, 0x2f, 0x20, 0x02, 0x40, 0x00, 0x40, 0x11, 0xee, 0xc9, 0xc6, 0x12, 0x00,
+        0x01, 0xc6, 0x12, 0x00, 0x02, 0x01, 0x07, 0x07, 0x04, 0x00, 0x00, 0x00, 0x00, 0x94, 0x04,
+        0x00, 0x00,
+    ];
+
+    /// Frame 9 quotes this 40-byte packet's header and 8 bytes of TCP.
+    const QUOTED: [u8; 28] = [
+        0x45, 0x00, 0x00, 0x28, 0x20, 0x08, 0x40, 0x00, 0x40, 0x06, 0x8e, 0xa0, 0xc6, 0x12, 0x00,
+        0x01, 0xc6, 0x12, 0x00, 0x02, 0x9c, 0x46, 0x23, 0x28, 0x00, 0x01, 0x2f, 0xd1,
+    ];
+
+    #[test]
+    fn compute_checksum_of_a_bad_header() {
+        let p = Packet::parse(&BAD_CHECKSUM[..]).unwrap();
+        assert!(!p.verify_checksum());
+        assert_eq!(p.checksum(), 0xdbfa);
+        assert_eq!(p.compute_checksum(), 0x8eaf);
+        assert_eq!(
+            Packet::parse_verified(&BAD_CHECKSUM[..]).unwrap_err(),
+            ParseError::BadChecksum {
+                found: 0xdbfa,
+                computed: 0x8eaf
+            }
+        );
+        // Writing it in makes the header verify.
+        let mut fixed = BAD_CHECKSUM;
+        fixed[10..12].copy_from_slice(&0x8eafu16.to_be_bytes());
+        assert!(Packet::parse_verified(&fixed[..]).is_ok());
+    }
+
+    #[test]
+    fn compute_checksum_covers_options() {
+        let p = Packet::parse_quoted(&WITH_OPTIONS[..]).unwrap();
+        assert!(p.verify_checksum());
+        assert_eq!(p.header_len(), 32);
+        assert_eq!(p.compute_checksum(), 0xeec9);
+        // The Router Alert value changed: the right checksum changes with it.
+        let mut changed = WITH_OPTIONS;
+        changed[31] = 5;
+        let p = Packet::parse_quoted(&changed[..]).unwrap();
+        assert_eq!(p.checksum(), 0xeec9);
+        let right = p.compute_checksum();
+        assert_ne!(right, 0xeec9);
+        changed[10..12].copy_from_slice(&right.to_be_bytes());
+        assert!(
+            Packet::parse_quoted(&changed[..])
+                .unwrap()
+                .verify_checksum()
+        );
+    }
+
+    #[test]
+    fn compute_checksum_of_a_truncated_quote() {
+        let p = Packet::parse_quoted(&QUOTED[..]).unwrap();
+        assert!(p.is_truncated());
+        assert!(p.verify_checksum());
+        assert_eq!(p.compute_checksum(), 0x8ea0);
+        let mut zeroed = QUOTED;
+        zeroed[10..12].fill(0);
+        assert_eq!(
+            Packet::parse_quoted(&zeroed[..])
+                .unwrap()
+                .compute_checksum(),
+            0x8ea0
+        );
+    }
+
+    proptest! {
+        /// Whatever the field holds, the computed value is what
+        /// `fill_checksum` writes.
+        #[test]
+        fn compute_checksum_is_what_fill_writes(
+            mut header in proptest::collection::vec(any::<u8>(), 20..=20),
+            field in any::<u16>(),
+        ) {
+            header[0] = 0x45;
+            header[2..4].copy_from_slice(&20u16.to_be_bytes());
+            header[10..12].copy_from_slice(&field.to_be_bytes());
+            let computed = Packet::parse(&header[..]).unwrap().compute_checksum();
+            let mut filled: Vec<u8> = header.clone();
+            let mut p = Packet::parse(&mut filled[..]).unwrap();
+            p.fill_checksum();
+            prop_assert_eq!(p.checksum(), computed);
+            prop_assert!(p.verify_checksum());
+        }
     }
 }

@@ -6,6 +6,8 @@
 //! asked ([`Datagram::verify_checksum`], [`Datagram::parse_verified`]),
 //! because the caller knows whether the NIC already did it. A zero checksum
 //! means the sender computed none, which is valid over IPv4.
+//! [`Datagram::parse_quoted`] reads the start of a datagram an ICMP error
+//! quotes, whose length field describes more bytes than were quoted.
 //!
 //! ```
 //! use core::net::Ipv4Addr;

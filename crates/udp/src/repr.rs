@@ -25,7 +25,9 @@ pub struct Repr {
 }
 
 impl Repr {
-    /// The header of a parsed datagram.
+    /// The header of a parsed datagram. The payload length comes from the
+    /// length field, so a [truncated](Datagram::is_truncated) quote gives
+    /// the original datagram's.
     ///
     /// # Errors
     /// None today: a parsed view is always representable. The `Result` keeps
@@ -35,7 +37,8 @@ impl Repr {
         Ok(Self {
             src_port: datagram.src_port(),
             dst_port: datagram.dst_port(),
-            payload_len: datagram.payload().len(),
+            // Parsing checked that the length field covers the header.
+            payload_len: usize::from(datagram.length()).saturating_sub(HEADER_LEN),
         })
     }
 

@@ -338,6 +338,135 @@ fn setters() {
     assert_eq!(reference_checksum(A, B, &bytes), 0);
 }
 
+// Datagrams quoted by ICMP errors, from the captures of the strata decode
+// tests (crates/strata/tests/data), 198.18.0.1 -> 198.18.0.2.
+
+/// `udp.pcap` frame 4: Linux's port unreachable quotes the whole datagram,
+/// `nobody home` from port 40001 to 9001.
+const QUOTED_WHOLE: [u8; 19] = [
+    0x9c, 0x41, 0x23, 0x29, 0x00, 0x13, 0x8a, 0x07, 0x6e, 0x6f, 0x62, 0x6f, 0x64, 0x79, 0x20, 0x68,
+    0x6f, 0x6d, 0x65,
+];
+
+/// `edge.pcap` frame 10: a fragmentation-needed error quoting only the 8
+/// header bytes of a 1480-byte datagram from port 40007 to 9000, as RFC 792
+/// allows.
+const QUOTED_HEADER: [u8; 8] = [0x9c, 0x47, 0x23, 0x28, 0x05, 0xc8, 0xa8, 0xc6];
+
+const QA: Ipv4Addr = Ipv4Addr::new(198, 18, 0, 1);
+const QB: Ipv4Addr = Ipv4Addr::new(198, 18, 0, 2);
+
+#[test]
+fn quoted_header_only() {
+    let d = Datagram::parse_quoted(&QUOTED_HEADER[..]).unwrap();
+    assert_eq!((d.src_port(), d.dst_port()), (40007, 9000));
+    assert_eq!(d.length(), 1480);
+    assert_eq!(d.checksum(), 0xa8c6);
+    assert!(d.is_truncated());
+    assert_eq!(d.payload(), b"");
+    assert_eq!(d.as_bytes(), &QUOTED_HEADER[..]);
+    assert_eq!(d.header_bytes(), &QUOTED_HEADER[..]);
+    // The checksum covers 1472 bytes that are not here.
+    assert!(!d.verify_checksum(QA, QB));
+    // The repr describes the original datagram.
+    assert_eq!(
+        Repr::parse(&d).unwrap(),
+        Repr {
+            src_port: 40007,
+            dst_port: 9000,
+            payload_len: 1472
+        }
+    );
+    // A plain parse refuses it.
+    assert_eq!(
+        Datagram::parse(&QUOTED_HEADER[..]).unwrap_err(),
+        ParseError::BadLength {
+            length: 1480,
+            available: 8
+        }
+    );
+}
+
+#[test]
+fn quoted_whole_datagram_is_a_datagram() {
+    let quoted = Datagram::parse_quoted(&QUOTED_WHOLE[..]).unwrap();
+    let parsed = Datagram::parse_verified(&QUOTED_WHOLE[..], QA, QB).unwrap();
+    assert_eq!(quoted, parsed);
+    assert!(!quoted.is_truncated());
+    assert!(quoted.verify_checksum(QA, QB));
+    assert_eq!(quoted.payload(), b"nobody home");
+    // Bytes after the length field are not the datagram's, quoted or not.
+    let mut padded = QUOTED_WHOLE.to_vec();
+    padded.extend_from_slice(&[0xee; 5]);
+    let d = Datagram::parse_quoted(&padded[..]).unwrap();
+    assert_eq!(d.payload(), b"nobody home");
+    assert!(!d.is_truncated());
+}
+
+#[test]
+fn quoted_cut_at_every_length() {
+    for cut in 0..=QUOTED_WHOLE.len() {
+        let bytes = &QUOTED_WHOLE[..cut];
+        match Datagram::parse_quoted(bytes) {
+            Err(e) => {
+                assert!(cut < HEADER_LEN, "{cut}: {e}");
+                assert_eq!(
+                    e,
+                    ParseError::Truncated {
+                        needed: 8,
+                        available: cut
+                    }
+                );
+            }
+            Ok(d) => {
+                assert!(cut >= HEADER_LEN);
+                assert_eq!((d.src_port(), d.dst_port()), (40001, 9001));
+                assert_eq!(d.length(), 19);
+                assert_eq!(d.checksum(), 0x8a07);
+                assert_eq!(d.payload(), &b"nobody home"[..cut - 8]);
+                assert_eq!(d.as_bytes(), bytes);
+                assert_eq!(d.is_truncated(), cut < 19);
+                assert_eq!(d.verify_checksum(QA, QB), cut == 19);
+                assert_eq!(Repr::parse(&d).unwrap().payload_len, 11);
+                // Only the whole datagram also parses the strict way.
+                assert_eq!(Datagram::parse(bytes).is_ok(), cut == 19);
+            }
+        }
+    }
+}
+
+#[test]
+fn quoted_length_below_header_is_refused() {
+    let mut bad = QUOTED_HEADER;
+    bad[4..6].copy_from_slice(&7u16.to_be_bytes());
+    assert_eq!(
+        Datagram::parse_quoted(&bad[..]).unwrap_err(),
+        ParseError::BadLength {
+            length: 7,
+            available: 8
+        }
+    );
+}
+
+#[test]
+fn quoted_zero_checksum_is_absent_even_when_cut() {
+    let mut none = QUOTED_HEADER;
+    none[6..8].fill(0);
+    let d = Datagram::parse_quoted(&none[..]).unwrap();
+    assert!(d.is_truncated());
+    assert!(d.verify_checksum(QA, QB));
+}
+
+#[test]
+fn quoted_setters_and_payload_stay_within_the_quote() {
+    let mut owned = QUOTED_WHOLE;
+    let mut d = Datagram::parse_quoted(&mut owned[..12]).unwrap();
+    assert!(d.is_truncated());
+    assert_eq!(d.payload_mut(), b"nobo");
+    d.set_dst_port(9002);
+    assert_eq!(d.dst_port(), 9002);
+}
+
 fn addr() -> impl Strategy<Value = Ipv4Addr> {
     any::<u32>().prop_map(Ipv4Addr::from_bits)
 }
@@ -383,6 +512,28 @@ proptest! {
             && d.length() as usize == buf.len()
         {
             prop_assert!(!d.verify_checksum(A, B));
+        }
+    }
+
+    #[test]
+    fn quoted_never_panics(bytes in proptest::collection::vec(any::<u8>(), 0..64), src in addr(), dst in addr()) {
+        match Datagram::parse_quoted(&bytes[..]) {
+            Ok(d) => {
+                prop_assert!(bytes.len() >= 8 && d.length() >= 8);
+                let present = bytes.len().min(d.length() as usize);
+                prop_assert_eq!(d.as_bytes(), &bytes[..present]);
+                prop_assert_eq!(d.payload().len() + 8, present);
+                prop_assert_eq!(d.is_truncated(), (d.length() as usize) > bytes.len());
+                // Whatever parses the strict way parses the same quoted.
+                if let Ok(strict) = Datagram::parse(&bytes[..]) {
+                    prop_assert_eq!(strict, d);
+                } else {
+                    prop_assert!(d.is_truncated());
+                }
+                let _ = (d.verify_checksum(src, dst), d.compute_checksum(src, dst));
+                prop_assert_eq!(Repr::parse(&d).unwrap().total_len(), d.length() as usize);
+            }
+            Err(_) => prop_assert!(Datagram::parse(&bytes[..]).is_err()),
         }
     }
 
