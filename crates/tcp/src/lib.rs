@@ -58,11 +58,16 @@
 #[cfg(any(test, feature = "arbitrary"))]
 extern crate std;
 
+// The connection's buffers and range lists, allocated once per connection.
+extern crate alloc;
+
 pub mod congestion;
+pub mod connection;
 pub mod cookie;
 pub mod isn;
 pub mod wire;
 
+pub use connection::{Config, Connection, Error, Event, State, Stats, Transmit};
 pub use wire::{
     EmitError, Flags, HEADER_LEN, MAX_HEADER_LEN, MAX_OPTIONS_LEN, OptionKind, Options,
     OptionsIter, PROTOCOL, ParseError, Repr, SackBlocks, Segment, TcpOption, Timestamps,

@@ -1,0 +1,44 @@
+//! Counters, for tests, benchmarks and the curious.
+
+/// What a connection has done so far. Byte counts are payload octets.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct Stats {
+    /// Segments handed out by `poll_transmit`.
+    pub segments_sent: u64,
+    /// Segments handed to `handle_segment` for this connection.
+    pub segments_received: u64,
+    /// Payload octets sent, retransmissions included.
+    pub bytes_sent: u64,
+    /// Payload octets received in window, duplicates included.
+    pub bytes_received: u64,
+    /// Payload octets delivered to the application in order.
+    pub bytes_delivered: u64,
+    /// Segments that carried already-sent sequence space again.
+    pub retransmissions: u64,
+    /// Octets of payload sent again.
+    pub retransmitted_bytes: u64,
+    /// Fast retransmits (entries into duplicate-ACK driven recovery).
+    pub fast_retransmits: u64,
+    /// Entries into SACK-based loss recovery (RFC 6675).
+    pub sack_recoveries: u64,
+    /// Retransmission timeouts.
+    pub timeouts: u64,
+    /// Duplicate ACKs received.
+    pub dup_acks: u64,
+    /// Segments that arrived beyond a gap.
+    pub out_of_order: u64,
+    /// Segments dropped as unacceptable (outside the window, bad ACK, no
+    /// ACK bit, missing timestamps).
+    pub dropped: u64,
+    /// Segments dropped by PAWS (RFC 7323 §5).
+    pub paws_drops: u64,
+    /// Challenge ACKs sent (RFC 5961).
+    pub challenge_acks: u64,
+    /// Challenge ACKs suppressed by the rate limit.
+    pub challenge_acks_suppressed: u64,
+    /// Zero-window probes sent.
+    pub window_probes: u64,
+    /// Keepalive probes sent.
+    pub keepalive_probes: u64,
+}

@@ -1,0 +1,213 @@
+//! Whole conversations over the `strata_sim` link simulator: a bulk
+//! transfer must arrive byte-exact, in order, exactly once, and both ends
+//! must close cleanly, whatever the path does.
+//!
+//! The size and the seeds are parameters: `STRATA_BULK_BYTES` (default
+//! 1 MiB) and `STRATA_BULK_SEEDS` (default 3 per scenario) scale the runs
+//! up, e.g. `STRATA_BULK_BYTES=16777216 STRATA_BULK_SEEDS=20 cargo test
+//! --release -p strata-tcp --test connection_bulk`.
+
+#![allow(clippy::unwrap_used, clippy::indexing_slicing, clippy::panic)]
+
+mod connection_support;
+
+use std::time::Instant as WallClock;
+
+use connection_support::*;
+use strata_core::time::{Duration, Instant};
+use strata_sim::{LinkConfig, Outcome, Simulation};
+use strata_tcp::congestion::Algorithm;
+use strata_tcp::connection::Config;
+use strata_tcp::isn::IsnGenerator;
+use strata_tcp::{Connection, State};
+
+fn env_or(name: &str, default: u64) -> u64 {
+    std::env::var(name)
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(default)
+}
+
+fn bytes() -> usize {
+    env_or("STRATA_BULK_BYTES", 1 << 20) as usize
+}
+
+fn seeds() -> u64 {
+    env_or("STRATA_BULK_SEEDS", 3)
+}
+
+fn config(algorithm: Algorithm, sack: bool) -> Config {
+    Config {
+        send_buffer: 256 * 1024,
+        recv_buffer: 256 * 1024,
+        sack,
+        congestion: algorithm,
+        min_rto: Duration::from_millis(200),
+        max_retries: 30,
+        ..Config::default()
+    }
+}
+
+/// The path of every scenario: 10 ms each way, 50 Mbit/s, a queue of
+/// about two bandwidth-delay products.
+fn base() -> LinkConfig {
+    LinkConfig::clean()
+        .with_delay(Duration::from_millis(10))
+        .with_bandwidth(50_000_000)
+        .with_queue_limit(256 * 1024)
+}
+
+struct Report {
+    virtual_secs: f64,
+    wall_ms: u128,
+    retransmissions: u64,
+    timeouts: u64,
+}
+
+/// Sends `size` bytes from A to B over `link` (both directions), B closes
+/// after the end of stream; checks everything arrived exactly.
+fn transfer(size: usize, seed: u64, link: LinkConfig, ca: Config, cb: Config) -> Report {
+    let wall = WallClock::now();
+    let isn = IsnGenerator::new([seed as u8; 16]);
+    let a = Connection::connect(Instant::ZERO, A, B, ca, &isn).unwrap();
+    let b = Connection::listen(Instant::ZERO, B, cb, &isn).unwrap();
+    let mut ha = Host::new(a, A_IP, B_IP);
+    let mut hb = Host::new(b, B_IP, A_IP);
+    ha.to_send = pattern(size, seed);
+    ha.shutdown_when_done = true;
+    hb.shutdown_after_eof = true;
+    let mut sim = Simulation::new(ha, hb, link, link, seed);
+    let deadline = Instant::from_millis(3_600_000);
+    let outcome = sim.run_until(
+        |s| {
+            s.b().conn.state() == State::Closed
+                && matches!(s.a().conn.state(), State::TimeWait | State::Closed)
+        },
+        deadline,
+    );
+    let (a, b) = (sim.a(), sim.b());
+    assert_eq!(
+        outcome,
+        Outcome::Done,
+        "seed {seed}: a {} b {}, {} of {size} bytes delivered at {}\na {:?}\nb {:?}",
+        a.conn.state(),
+        b.conn.state(),
+        b.received.len(),
+        sim.now(),
+        a.conn.stats(),
+        b.conn.stats(),
+    );
+    assert_eq!(b.received.len(), size, "seed {seed}");
+    assert!(b.received == a.to_send, "seed {seed}: stream corrupted");
+    assert!(b.eof && a.eof);
+    Report {
+        virtual_secs: sim.now().total_micros() as f64 / 1e6,
+        wall_ms: wall.elapsed().as_millis(),
+        retransmissions: a.conn.stats().retransmissions,
+        timeouts: a.conn.stats().timeouts,
+    }
+}
+
+fn scenario(name: &str, link: LinkConfig, ca: Config, cb: Config) {
+    let size = bytes();
+    let wall = WallClock::now();
+    for seed in 0..seeds() {
+        let r = transfer(size, seed, link, ca, cb);
+        eprintln!(
+            "{name:>28} seed {seed:>2}: {size} B in {:8.3} s virtual, {:5} ms wall, {} rtx, {} rto",
+            r.virtual_secs, r.wall_ms, r.retransmissions, r.timeouts
+        );
+    }
+    eprintln!(
+        "{name:>28}: {} ms wall in total",
+        wall.elapsed().as_millis()
+    );
+}
+
+#[test]
+fn clean_path() {
+    let c = config(Algorithm::Cubic, true);
+    scenario("clean", base(), c, c);
+}
+
+#[test]
+fn clean_path_newreno() {
+    let c = config(Algorithm::NewReno, true);
+    scenario("clean newreno", base(), c, c);
+}
+
+#[test]
+fn loss_1_percent() {
+    let c = config(Algorithm::Cubic, true);
+    scenario("1% loss", base().with_loss(0.01), c, c);
+}
+
+#[test]
+fn loss_5_percent() {
+    let c = config(Algorithm::Cubic, true);
+    scenario("5% loss", base().with_loss(0.05), c, c);
+}
+
+#[test]
+fn loss_20_percent() {
+    let c = config(Algorithm::Cubic, true);
+    scenario("20% loss", base().with_loss(0.20), c, c);
+}
+
+#[test]
+fn loss_5_percent_without_sack_newreno() {
+    let c = config(Algorithm::NewReno, false);
+    scenario("5% loss, no SACK, NewReno", base().with_loss(0.05), c, c);
+}
+
+#[test]
+fn loss_20_percent_without_sack() {
+    let c = config(Algorithm::Cubic, false);
+    scenario("20% loss, no SACK", base().with_loss(0.20), c, c);
+}
+
+#[test]
+fn duplication_5_percent() {
+    let c = config(Algorithm::Cubic, true);
+    scenario("5% duplication", base().with_duplication(0.05), c, c);
+}
+
+#[test]
+fn heavy_reordering() {
+    let c = config(Algorithm::Cubic, true);
+    let link = base().with_reordering(0.25, Duration::from_millis(8));
+    scenario("25% reordered by 8 ms", link, c, c);
+}
+
+#[test]
+fn corruption_1_percent() {
+    let c = config(Algorithm::Cubic, true);
+    scenario("1% corruption", base().with_corruption(0.01), c, c);
+}
+
+#[test]
+fn everything_at_once() {
+    let c = config(Algorithm::Cubic, true);
+    let link = base()
+        .with_jitter(Duration::from_millis(2))
+        .with_loss(0.05)
+        .with_duplication(0.05)
+        .with_reordering(0.10, Duration::from_millis(5))
+        .with_corruption(0.01);
+    scenario("everything at once", link, c, c);
+}
+
+#[test]
+fn everything_at_once_without_sack_or_timestamps() {
+    let c = Config {
+        timestamps: false,
+        ..config(Algorithm::NewReno, false)
+    };
+    let link = base()
+        .with_jitter(Duration::from_millis(2))
+        .with_loss(0.05)
+        .with_duplication(0.05)
+        .with_reordering(0.10, Duration::from_millis(5))
+        .with_corruption(0.01);
+    scenario("everything, no SACK/TS", link, c, c);
+}
