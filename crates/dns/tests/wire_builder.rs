@@ -1,5 +1,13 @@
 //! The builder: compression, section order, running out of room.
 
+// Test helpers outside #[test] functions may unwrap and index too.
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::indexing_slicing,
+    clippy::panic
+)]
+
 mod wire_support;
 
 use std::net::Ipv4Addr;

@@ -2,6 +2,14 @@
 //! one parses, reads as dig showed it, and survives a round trip through
 //! the owned form and the builder.
 
+// Test helpers outside #[test] functions may unwrap and index too.
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::indexing_slicing,
+    clippy::panic
+)]
+
 mod wire_support;
 
 use std::net::{Ipv4Addr, Ipv6Addr};

@@ -1,6 +1,14 @@
 //! Every way a message can be refused, with the section, index and offset
 //! the error reports.
 
+// Test helpers outside #[test] functions may unwrap and index too.
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::indexing_slicing,
+    clippy::panic
+)]
+
 use strata_core::error::{Layer, LayerError};
 use strata_dns::wire::{
     Message, Name, NameBuf, NameError, ParseError, RDataError, RecordType, Section,

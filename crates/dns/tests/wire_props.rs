@@ -1,6 +1,14 @@
 //! Property tests: build then parse gives back what was built; parsing
 //! arbitrary or damaged bytes never panics, and whatever parses round-trips.
 
+// Test helpers outside #[test] functions may unwrap and index too.
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::indexing_slicing,
+    clippy::panic
+)]
+
 mod wire_support;
 
 use std::hash::{BuildHasher, RandomState};

@@ -1,5 +1,13 @@
 //! Examples from the RFCs, and name text handling.
 
+// Test helpers outside #[test] functions may unwrap and index too.
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::indexing_slicing,
+    clippy::panic
+)]
+
 use std::collections::HashMap;
 use std::net::Ipv4Addr;
 
@@ -265,7 +273,7 @@ fn flags_word() {
     );
     assert_eq!(g.opcode(), Opcode::NOTIFY);
     assert_eq!(g.rcode(), Rcode::REFUSED);
-    assert_eq!(g.with_truncated(false).truncated(), false);
+    assert!(!g.with_truncated(false).truncated());
     assert_eq!(
         format!("{:?}", Flags(0x8180)),
         "Flags(0x8180: QUERY qr rd ra NOERROR)"

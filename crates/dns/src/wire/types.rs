@@ -270,6 +270,7 @@ open_enum! {
 
 /// Where a question or record sits in a message.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[cfg_attr(feature = "arbitrary", derive(arbitrary::Arbitrary))]
 pub enum Section {
     /// The question section.
     Question,
