@@ -1,5 +1,6 @@
 //! The TCP wire format: the [`Segment`] view, its owned [`Repr`], the
-//! control [`Flags`] and the [`options`].
+//! control [`Flags`] and the [`options`]; and [`QuotedSegment`], the start
+//! of a segment as an ICMP error quotes it.
 //!
 //! Panic contract: nothing here panics on any input. [`Segment::parse`]
 //! checks the data offset against the buffer and every option's length
@@ -20,7 +21,7 @@ pub use options::{
     UnknownOptions,
 };
 pub use repr::Repr;
-pub use segment::Segment;
+pub use segment::{QUOTED_MIN_LEN, QuotedSegment, Segment};
 
 /// Length of the fixed TCP header, without options.
 pub const HEADER_LEN: usize = 20;

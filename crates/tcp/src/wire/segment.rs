@@ -90,6 +90,30 @@ impl<T: AsRef<[u8]>> Segment<T> {
         Ok(Self { buffer, header_len })
     }
 
+    /// Parses the start of a segment that an ICMP error message quotes.
+    ///
+    /// An ICMP error carries the offending datagram's IP header and at least
+    /// the first 8 bytes after it (RFC 792): for TCP, the ports and the
+    /// sequence number, which is what a sender needs to find the connection
+    /// and check that the error is not forged (RFC 5927). Routers following
+    /// RFC 1812 quote more, often the whole header. The result is a
+    /// [`QuotedSegment`], whose fields past the quote are `None`.
+    ///
+    /// What is quoted must still be well formed: a data offset below 5
+    /// words, or an option whose length is wrong for its kind or runs past
+    /// the header the data offset describes, is an error. An option the
+    /// quote cuts short is not; it and the options after it are left out.
+    ///
+    /// # Errors
+    /// [`ParseError::Truncated`] for fewer than 8 bytes;
+    /// [`ParseError::TooLong`] past 65535 bytes;
+    /// [`ParseError::BadDataOffset`], [`ParseError::BadOptionLength`],
+    /// [`ParseError::TruncatedOption`] as for [`Segment::parse`].
+    #[inline]
+    pub fn parse_quoted(buffer: T) -> Result<QuotedSegment<T>, ParseError> {
+        QuotedSegment::new(buffer)
+    }
+
     /// [`Segment::parse`], then [`Segment::verify_checksum`] against the
     /// IPv4 addresses the segment travelled between.
     ///
@@ -380,5 +404,246 @@ impl<T: AsRef<[u8]> + AsMut<[u8]>> Segment<T> {
         self.set_checksum(0);
         let value = self.sum(src, dst).finish();
         self.set_checksum(value);
+    }
+}
+
+/// The bytes an ICMP error quotes at least: ports and sequence number.
+pub const QUOTED_MIN_LEN: usize = 8;
+
+/// The start of a TCP segment as an ICMP error quotes it: at least the
+/// ports and the sequence number, and as much of the rest of the header as
+/// was quoted. Made by [`Segment::parse_quoted`].
+///
+/// Fields the quote does not reach are `None`. When the whole header is
+/// there, [`QuotedSegment::segment`] gives the full [`Segment`] view (whose
+/// payload is then whatever part of the payload was quoted).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct QuotedSegment<T> {
+    buffer: T,
+    /// Bytes of the option area that hold complete, valid options: up to
+    /// the first option the quote cut short, or all of the options quoted.
+    options_len: u8,
+}
+
+impl<T: AsRef<[u8]>> QuotedSegment<T> {
+    fn new(buffer: T) -> Result<Self, ParseError> {
+        let bytes = buffer.as_ref();
+        let available = bytes.len();
+        if available < QUOTED_MIN_LEN {
+            return Err(ParseError::Truncated {
+                needed: QUOTED_MIN_LEN,
+                available,
+            });
+        }
+        if available > usize::from(u16::MAX) {
+            return Err(ParseError::TooLong { len: available });
+        }
+        // The data offset is the high nibble of byte 12.
+        let Some(&offset_byte) = bytes.get(12) else {
+            return Ok(Self {
+                buffer,
+                options_len: 0,
+            });
+        };
+        let data_offset = offset_byte >> 4;
+        if data_offset < 5 {
+            return Err(ParseError::BadDataOffset { data_offset });
+        }
+        let full = usize::from(data_offset) * 4 - HEADER_LEN;
+        let present = bytes
+            .get(HEADER_LEN..)
+            .map_or(&[][..], |rest| rest.get(..full).unwrap_or(rest));
+        let options_len = match options::validate(present) {
+            Ok(()) => present.len(),
+            // Cut by the quote, not malformed: the option would have fit the
+            // header. (An option whose length byte is missing reports 2
+            // bytes needed; with the area cut short, that is the cut too.)
+            Err(ParseError::TruncatedOption { offset, needed, .. })
+                if present.len() < full && offset + needed <= full =>
+            {
+                offset
+            }
+            Err(ParseError::TruncatedOption {
+                offset,
+                kind,
+                needed,
+                ..
+            }) => {
+                return Err(ParseError::TruncatedOption {
+                    offset,
+                    kind,
+                    needed,
+                    available: full - offset,
+                });
+            }
+            Err(e) => return Err(e),
+        };
+        Ok(Self {
+            buffer,
+            // At most 40 bytes of options.
+            options_len: u8::try_from(options_len).unwrap_or(u8::MAX),
+        })
+    }
+
+    #[inline]
+    fn bytes(&self) -> &[u8] {
+        self.buffer.as_ref()
+    }
+
+    #[inline]
+    fn u16_at(&self, at: usize) -> Option<u16> {
+        let b: [u8; 2] = self.bytes().get(at..at + 2)?.try_into().ok()?;
+        Some(u16::from_be_bytes(b))
+    }
+
+    #[inline]
+    fn u32_at(&self, at: usize) -> Option<u32> {
+        let b: [u8; 4] = self.bytes().get(at..at + 4)?.try_into().ok()?;
+        Some(u32::from_be_bytes(b))
+    }
+
+    /// Source port.
+    #[inline]
+    #[must_use]
+    pub fn src_port(&self) -> u16 {
+        // `parse_quoted` checked the first 8 bytes are here.
+        self.u16_at(0).unwrap_or(0)
+    }
+
+    /// Destination port.
+    #[inline]
+    #[must_use]
+    pub fn dst_port(&self) -> u16 {
+        self.u16_at(2).unwrap_or(0)
+    }
+
+    /// Sequence number: which of the sender's bytes the segment carried.
+    #[inline]
+    #[must_use]
+    pub fn seq(&self) -> u32 {
+        self.u32_at(4).unwrap_or(0)
+    }
+
+    /// Acknowledgment number, if quoted.
+    #[inline]
+    #[must_use]
+    pub fn ack(&self) -> Option<u32> {
+        self.u32_at(8)
+    }
+
+    /// Data offset in 32-bit words (5..=15), if quoted.
+    #[inline]
+    #[must_use]
+    pub fn data_offset(&self) -> Option<u8> {
+        self.bytes().get(12).map(|b| b >> 4)
+    }
+
+    /// Header length in bytes, options included (20..=60), if the data
+    /// offset is quoted; the header itself may not all be.
+    #[inline]
+    #[must_use]
+    pub fn header_len(&self) -> Option<usize> {
+        self.data_offset().map(|words| usize::from(words) * 4)
+    }
+
+    /// The three reserved bits, if quoted.
+    #[inline]
+    #[must_use]
+    pub fn reserved(&self) -> Option<u8> {
+        self.u16_at(12).map(|word| ((word >> 9) & 0x7) as u8)
+    }
+
+    /// The control bits, if quoted.
+    #[inline]
+    #[must_use]
+    pub fn flags(&self) -> Option<Flags> {
+        self.u16_at(12).map(Flags::from_bits_truncate)
+    }
+
+    /// Receive window, not yet scaled, if quoted.
+    #[inline]
+    #[must_use]
+    pub fn window(&self) -> Option<u16> {
+        self.u16_at(14)
+    }
+
+    /// The checksum field, if quoted. A quote seldom holds the whole
+    /// segment, so there is nothing here to verify it with.
+    #[inline]
+    #[must_use]
+    pub fn checksum(&self) -> Option<u16> {
+        self.u16_at(16)
+    }
+
+    /// Urgent pointer, if quoted.
+    #[inline]
+    #[must_use]
+    pub fn urgent(&self) -> Option<u16> {
+        self.u16_at(18)
+    }
+
+    /// Whether the whole header, options included, was quoted.
+    #[inline]
+    #[must_use]
+    pub fn is_header_complete(&self) -> bool {
+        self.header_len()
+            .is_some_and(|len| len <= self.bytes().len())
+    }
+
+    /// The header bytes quoted: all of the header, or as much as the quote
+    /// holds.
+    #[inline]
+    #[must_use]
+    pub fn header_bytes(&self) -> &[u8] {
+        let bytes = self.bytes();
+        match self.header_len() {
+            Some(len) => bytes.get(..len).unwrap_or(bytes),
+            None => bytes,
+        }
+    }
+
+    /// The options the quote holds whole, one by one; an option the quote
+    /// cuts short, and any after it, are left out.
+    #[inline]
+    #[must_use]
+    pub fn options(&self) -> OptionsIter<'_> {
+        let end = HEADER_LEN + usize::from(self.options_len);
+        OptionsIter::new_validated(self.bytes().get(HEADER_LEN..end).unwrap_or_default())
+    }
+
+    /// The payload bytes quoted after a complete header (often none).
+    #[inline]
+    #[must_use]
+    pub fn payload(&self) -> &[u8] {
+        match self.header_len() {
+            Some(len) => self.bytes().get(len..).unwrap_or_default(),
+            None => &[],
+        }
+    }
+
+    /// Everything quoted.
+    #[inline]
+    #[must_use]
+    pub fn as_bytes(&self) -> &[u8] {
+        self.bytes()
+    }
+
+    /// The full view, when the whole header was quoted.
+    #[inline]
+    #[must_use]
+    pub fn segment(&self) -> Option<Segment<&[u8]>> {
+        let header_len = u8::try_from(self.header_len()?).ok()?;
+        // `parse_quoted` validated a complete header's options the way
+        // `parse` does.
+        self.is_header_complete().then(|| Segment {
+            buffer: self.bytes(),
+            header_len,
+        })
+    }
+
+    /// The underlying buffer.
+    #[inline]
+    pub fn into_inner(self) -> T {
+        self.buffer
     }
 }

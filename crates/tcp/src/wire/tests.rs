@@ -960,6 +960,203 @@ fn nom_validate(bytes: &[u8]) -> Result<(), ParseError> {
     Ok(())
 }
 
+// Segments as ICMP errors quote them. From the captures of the strata decode
+// tests (crates/strata/tests/data), 198.18.0.1 -> 198.18.0.2.
+
+/// `edge.pcap` frame 9: a time-exceeded error quoting the first 8 bytes of
+/// a SYN from port 40006 to 9000, sequence number 77777 (RFC 792's minimum).
+const QUOTED_8: [u8; 8] = [0x9c, 0x46, 0x23, 0x28, 0x00, 0x01, 0x2f, 0xd1];
+
+/// `tcp-rst.pcap` frame 1: a Linux SYN (MSS, SACK-permitted, timestamps,
+/// NOP, window scale), all 40 bytes of it, as an RFC 1812 router quotes it.
+const QUOTED_SYN: [u8; 40] = [
+    0xe9, 0x80, 0x27, 0x0f, 0x75, 0x6d, 0xb0, 0x05, 0x00, 0x00, 0x00, 0x00, 0xa0, 0x02, 0xfa, 0xf0,
+    0xaa, 0xd8, 0x00, 0x00, 0x02, 0x04, 0x05, 0xb4, 0x04, 0x02, 0x08, 0x0a, 0xd8, 0x65, 0x07, 0xa3,
+    0x00, 0x00, 0x00, 0x00, 0x01, 0x03, 0x03, 0x0a,
+];
+
+#[test]
+fn quoted_ports_and_sequence_number() {
+    let q = Segment::parse_quoted(&QUOTED_8[..]).unwrap();
+    assert_eq!((q.src_port(), q.dst_port(), q.seq()), (40006, 9000, 77777));
+    assert_eq!(q.ack(), None);
+    assert_eq!(q.data_offset(), None);
+    assert_eq!(q.header_len(), None);
+    assert_eq!(q.reserved(), None);
+    assert_eq!(q.flags(), None);
+    assert_eq!(q.window(), None);
+    assert_eq!(q.checksum(), None);
+    assert_eq!(q.urgent(), None);
+    assert!(!q.is_header_complete());
+    assert_eq!(q.options().count(), 0);
+    assert_eq!(q.payload(), b"");
+    assert_eq!(q.header_bytes(), &QUOTED_8[..]);
+    assert_eq!(q.as_bytes(), &QUOTED_8[..]);
+    assert!(q.segment().is_none());
+    assert_eq!(q.into_inner(), &QUOTED_8[..]);
+    // The strict parse wants the whole fixed header.
+    assert_eq!(
+        Segment::parse(&QUOTED_8[..]).unwrap_err(),
+        ParseError::Truncated {
+            needed: 20,
+            available: 8
+        }
+    );
+}
+
+#[test]
+fn quoted_syn_cut_at_every_length() {
+    let whole = Segment::parse(&QUOTED_SYN[..]).unwrap();
+    let all: Vec<TcpOption<'_>> = whole.options().collect();
+    assert_eq!(all.len(), 5);
+    for cut in 0..=QUOTED_SYN.len() {
+        let bytes = &QUOTED_SYN[..cut];
+        let q = match Segment::parse_quoted(bytes) {
+            Ok(q) => q,
+            Err(e) => {
+                assert!(cut < QUOTED_MIN_LEN, "{cut}: {e}");
+                assert_eq!(
+                    e,
+                    ParseError::Truncated {
+                        needed: 8,
+                        available: cut
+                    }
+                );
+                continue;
+            }
+        };
+        assert_eq!(
+            (q.src_port(), q.dst_port(), q.seq()),
+            (59776, 9999, 1_970_122_757),
+            "{cut}"
+        );
+        assert_eq!(q.ack(), (cut >= 12).then_some(0));
+        assert_eq!(q.data_offset(), (cut >= 13).then_some(10));
+        assert_eq!(q.header_len(), (cut >= 13).then_some(40));
+        assert_eq!(q.flags(), (cut >= 14).then_some(Flags::SYN));
+        assert_eq!(q.reserved(), (cut >= 14).then_some(0));
+        assert_eq!(q.window(), (cut >= 16).then_some(64240));
+        assert_eq!(q.checksum(), (cut >= 18).then_some(0xaad8));
+        assert_eq!(q.urgent(), (cut >= 20).then_some(0));
+        // MSS ends at 24, SACK-permitted at 26, timestamps at 36, NOP at
+        // 37, window scale at 40: only whole options are offered.
+        let whole_options = [24, 26, 36, 37, 40]
+            .iter()
+            .filter(|&&end| end <= cut)
+            .count();
+        let quoted: Vec<TcpOption<'_>> = q.options().collect();
+        assert_eq!(quoted[..], all[..whole_options], "{cut}");
+        assert_eq!(q.is_header_complete(), cut == 40);
+        assert_eq!(q.header_bytes(), bytes);
+        assert_eq!(q.payload(), b"");
+        assert_eq!(q.segment(), (cut == 40).then_some(whole));
+    }
+}
+
+#[test]
+fn quoted_header_with_payload_gives_the_segment() {
+    // LINUX_DATA's header and 5 of its 18 payload bytes.
+    let q = Segment::parse_quoted(&LINUX_DATA[..37]).unwrap();
+    assert!(q.is_header_complete());
+    assert_eq!(q.payload(), b"GET /");
+    assert_eq!(q.header_bytes(), &LINUX_DATA[..32]);
+    let s = q.segment().unwrap();
+    assert_eq!(s.payload(), b"GET /");
+    assert_eq!(s.flags(), Flags::PSH | Flags::ACK);
+    assert_eq!(s.options().count(), 3);
+    // What `parse` reads from the same bytes.
+    assert_eq!(s, Segment::parse(&LINUX_DATA[..37]).unwrap());
+}
+
+#[test]
+fn quoted_linux_segments_cut_anywhere() {
+    for whole in [
+        &LINUX_SYN[..],
+        &LINUX_SYN_ACK[..],
+        &LINUX_ACK[..],
+        &LINUX_DATA[..],
+        &LINUX_FIN[..],
+        &LINUX_RST[..],
+    ] {
+        let s = Segment::parse(whole).unwrap();
+        for cut in QUOTED_MIN_LEN..=whole.len() {
+            let q = Segment::parse_quoted(&whole[..cut]).unwrap();
+            assert_eq!(q.src_port(), s.src_port());
+            assert_eq!(q.seq(), s.seq());
+            assert_eq!(q.ack().unwrap_or(s.ack()), s.ack());
+            assert_eq!(q.flags().unwrap_or(s.flags()), s.flags());
+            assert_eq!(q.window().unwrap_or(s.window()), s.window());
+            assert_eq!(q.checksum().unwrap_or(s.checksum()), s.checksum());
+            assert!(s.options().zip(q.options()).all(|(a, b)| a == b));
+            assert_eq!(q.is_header_complete(), cut >= s.header_len());
+            if let Some(quoted) = q.segment() {
+                assert_eq!(quoted, Segment::parse(&whole[..cut]).unwrap());
+            }
+        }
+    }
+}
+
+#[test]
+fn quoted_malformations_are_errors() {
+    // A data offset below 5 words.
+    let mut bad = QUOTED_SYN;
+    bad[12] = 0x40;
+    assert_eq!(
+        Segment::parse_quoted(&bad[..13]).unwrap_err(),
+        ParseError::BadDataOffset { data_offset: 4 }
+    );
+    // A wrong length for its kind, though the option itself is cut: MSS
+    // of length 5.
+    let mut bad = QUOTED_SYN;
+    bad[21] = 5;
+    assert_eq!(
+        Segment::parse_quoted(&bad[..22]).unwrap_err(),
+        ParseError::BadOptionLength {
+            offset: 0,
+            kind: 2,
+            len: 5
+        }
+    );
+    // An option that would run past the header the data offset describes:
+    // timestamps at option offset 6 with 28 bytes of header (8 of options).
+    let mut bad = QUOTED_SYN;
+    bad[12] = 0x70;
+    let err = Segment::parse_quoted(&bad[..30]).unwrap_err();
+    assert_eq!(
+        err,
+        ParseError::TruncatedOption {
+            offset: 6,
+            kind: 8,
+            needed: 10,
+            available: 2
+        }
+    );
+    // The same header quoted whole is refused by `parse` alike.
+    assert!(matches!(
+        Segment::parse(&bad[..28]).unwrap_err(),
+        ParseError::TruncatedOption { offset: 6, .. }
+    ));
+    // A quote is bounded like a segment.
+    let huge = vec![0u8; 65536];
+    assert_eq!(
+        Segment::parse_quoted(&huge[..]).unwrap_err(),
+        ParseError::TooLong { len: 65536 }
+    );
+}
+
+#[test]
+fn quoted_options_after_eol_are_padding() {
+    // EOL and then bytes that would be a timestamps option cut by the
+    // quote: padding, not an option.
+    let mut bytes = with_options(&[1, 0, 8, 10, 0, 0]);
+    bytes.truncate(24);
+    let q = Segment::parse_quoted(&bytes[..]).unwrap();
+    assert_eq!(q.header_len(), Some(28));
+    assert!(!q.is_header_complete());
+    let options: Vec<TcpOption<'_>> = q.options().collect();
+    assert_eq!(options, [TcpOption::Nop, TcpOption::EndOfList]);
+}
+
 /// Bytes that look like option lists often enough to reach every branch.
 fn option_bytes() -> impl Strategy<Value = Vec<u8>> {
     let byte = prop_oneof![
@@ -1095,6 +1292,49 @@ proptest! {
             let again = Segment::parse_verified(&rebuilt[..], src, dst).unwrap();
             prop_assert_eq!(Repr::parse(&again).unwrap(), Repr::parse(&s).unwrap());
             prop_assert_eq!(again.payload(), s.payload());
+        }
+    }
+
+    #[test]
+    fn quoted_random_bytes_never_panic(bytes in proptest::collection::vec(any::<u8>(), 0..100)) {
+        let strict = Segment::parse(&bytes[..]);
+        match Segment::parse_quoted(&bytes[..]) {
+            Ok(q) => {
+                prop_assert!(bytes.len() >= QUOTED_MIN_LEN);
+                let _ = (q.ack(), q.flags(), q.reserved(), q.window(), q.checksum(), q.urgent());
+                let _ = q.options().count();
+                prop_assert_eq!(q.header_bytes().len() + q.payload().len() <= bytes.len(), true);
+                // Wherever the strict parse succeeds, the quoted one agrees.
+                match (&strict, q.segment()) {
+                    (Ok(s), Some(from_quote)) => prop_assert_eq!(*s, from_quote),
+                    (Ok(_), None) => prop_assert!(false, "parse accepted, quote incomplete"),
+                    (Err(_), Some(_)) => prop_assert!(false, "parse refused a complete quote"),
+                    (Err(_), None) => {}
+                }
+            }
+            // What a quote may not be, a segment may not be either.
+            Err(_) => prop_assert!(strict.is_err()),
+        }
+    }
+
+    #[test]
+    fn quoted_prefixes_of_segments_parse(
+        options in option_bytes(),
+        payload in proptest::collection::vec(any::<u8>(), 0..20),
+        word in any::<u16>(),
+    ) {
+        let mut bytes = with_options(&options);
+        bytes[12..14].copy_from_slice(&word.to_be_bytes());
+        bytes.extend_from_slice(&payload);
+        if let Ok(s) = Segment::parse(&bytes[..]) {
+            let all: Vec<TcpOption<'_>> = s.options().collect();
+            for cut in QUOTED_MIN_LEN..=bytes.len() {
+                let q = Segment::parse_quoted(&bytes[..cut]).unwrap();
+                let quoted: Vec<TcpOption<'_>> = q.options().collect();
+                prop_assert!(quoted.len() <= all.len());
+                prop_assert_eq!(&quoted[..], &all[..quoted.len()]);
+                prop_assert_eq!(q.flags().unwrap_or(s.flags()), s.flags());
+            }
         }
     }
 
