@@ -669,15 +669,18 @@ impl<R: RandomSource> Resolver<R> {
             let step = usize::try_from(tries).unwrap_or(0);
             (tx.first_server.wrapping_add(step)) % count.max(1)
         });
+        let timeout = self.try_timeout(tries);
         let (Some(&addr), Some(state)) = (
             self.config.nameservers.get(index),
             self.servers.get(index).copied(),
         ) else {
+            // Cannot happen (the index is taken modulo the server count),
+            // but a transaction must never be left without a timer.
+            self.timers.set(txid, now + timeout);
             return;
         };
         let edns = self.config.edns && state.edns;
         let payload_size = edns.then_some(self.config.udp_payload_size);
-        let timeout = self.try_timeout(tries);
         let (id, via, transport) = if use_tcp {
             let stream = self.fresh_id();
             let id = self.rng.next_u16();
@@ -726,12 +729,16 @@ impl<R: RandomSource> Resolver<R> {
         // A query that could not be built is never sent; its timer still
         // runs, so the transaction moves on as if it had been lost.
         if let Some(payload) = payload {
+            let queued = tx.pending.is_some();
+            // A query not yet handed out is superseded by this one.
             tx.pending = Some(Transmit {
                 server: addr,
                 transport,
                 payload,
             });
-            self.sends.push_back(txid);
+            if !queued {
+                self.sends.push_back(txid);
+            }
             self.stats.queries_sent += 1;
             if use_tcp {
                 self.stats.tcp_queries += 1;
@@ -962,6 +969,9 @@ impl<R: RandomSource> Resolver<R> {
     fn drop_tx(&mut self, txid: u64) -> Option<Tx> {
         let mut tx = self.txs.remove(&txid)?;
         self.timers.cancel(txid);
+        if tx.pending.is_some() {
+            self.sends.retain(|queued| *queued != txid);
+        }
         for attempt in core::mem::take(&mut tx.attempts) {
             self.unindex(txid, &attempt);
         }

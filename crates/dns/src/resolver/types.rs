@@ -206,7 +206,7 @@ pub struct Event {
 pub struct Stats {
     /// Lookups accepted.
     pub lookups: u64,
-    /// Queries handed out by `poll_transmit`-bound sends (UDP and TCP).
+    /// Queries queued for sending (UDP and TCP).
     pub queries_sent: u64,
     /// Of those, over TCP.
     pub tcp_queries: u64,
