@@ -439,7 +439,7 @@ impl Connection {
                 RecoveryKind::NewReno => {
                     // RFC 6582 §3.2 step 5: retransmit the next hole and
                     // deflate the window by what was acknowledged.
-                    self.lost_below = (self.snd_una + smss).min(self.snd_max);
+                    self.lost_below = self.lost_below.max((self.snd_una + smss).min(self.snd_max));
                     self.high_rxt = self.snd_una;
                     self.fr_cwnd = self.fr_cwnd.saturating_sub(acked);
                     if acked >= smss {
@@ -539,7 +539,7 @@ impl Connection {
         self.recover = self.snd_max;
         // The first segment goes again whatever the SACK rules say.
         self.high_rxt = self.snd_una;
-        self.lost_below = (self.snd_una + smss).min(self.snd_max);
+        self.lost_below = self.lost_below.max((self.snd_una + smss).min(self.snd_max));
     }
 
     /// One RTT measurement, if this ACK yields a valid one: from the

@@ -1132,8 +1132,12 @@ impl Connection {
         }
         if let Some(ut) = self.config.user_timeout {
             if outstanding || (pending && self.snd_wnd == 0) {
-                self.timers
-                    .ensure(Timer::UserTimeout, self.progress_at + ut);
+                if !self.timers.is_armed(Timer::UserTimeout) {
+                    // Waiting starts with the oldest unacknowledged send, or
+                    // now if the window alone holds data back.
+                    let since = if outstanding { self.progress_at } else { now };
+                    self.timers.set(Timer::UserTimeout, since + ut);
+                }
             } else {
                 self.timers.cancel(Timer::UserTimeout);
             }

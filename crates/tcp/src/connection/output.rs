@@ -69,9 +69,9 @@ impl Connection {
             }
             _ => self.transmit_synchronized(now, buf),
         };
-        if sent.is_some() {
-            self.update_timers(now);
-        }
+        // Also when nothing went out: data the windows hold back needs the
+        // persist timer armed.
+        self.update_timers(now);
         sent
     }
 
@@ -146,9 +146,12 @@ impl Connection {
                 .holes(self.snd_una, self.snd_max, smss, self.lost_below)
                 .filter(|h| h.lost)
                 .find(|h| h.end > self.high_rxt);
-            if let Some(hole) = lost {
+            // Never past the offered window; the persist timer probes a
+            // closed one.
+            let wnd_edge = self.snd_una + self.snd_wnd;
+            if let Some(hole) = lost.filter(|h| h.start.max(self.high_rxt) < wnd_edge) {
                 let start = hole.start.max(self.high_rxt);
-                let len = (hole.end - start).min(smss);
+                let len = (hole.end.min(wnd_edge) - start).min(smss);
                 // NewReno retransmits regardless of the window (RFC 6582
                 // steps 2 and 5); the others wait for cwnd - pipe.
                 if newreno || pipe == 0 || pipe + len <= cwnd {
@@ -220,7 +223,11 @@ impl Connection {
                 .holes(self.snd_una, self.snd_max, smss, self.lost_below)
                 .find(|h| h.end > self.high_rxt)?;
             let start = hole.start.max(self.high_rxt);
-            let len = (hole.end - start).min(smss);
+            let wnd_edge = self.snd_una + self.snd_wnd;
+            if start >= wnd_edge {
+                return None;
+            }
+            let len = (hole.end.min(wnd_edge) - start).min(smss);
             if pipe + len <= cwnd {
                 return Some(Plan {
                     start,

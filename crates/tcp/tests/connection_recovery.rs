@@ -1,0 +1,257 @@
+//! Loss recovery: fast retransmit and NewReno (RFC 5681, RFC 6582), SACK
+//! both ways (RFC 2018, RFC 6675), limited transmit (RFC 3042) and
+//! reassembly.
+
+#![allow(clippy::unwrap_used, clippy::indexing_slicing, clippy::panic)]
+
+mod connection_support;
+
+use connection_support::*;
+use strata_core::rand::{RandomSource, SplitMix64};
+use strata_tcp::Connection;
+use strata_tcp::congestion::Algorithm;
+use strata_tcp::connection::Config;
+
+const MSS: usize = 1448;
+
+fn cfg(sack: bool) -> Config {
+    Config {
+        sack,
+        congestion: Algorithm::NewReno,
+        ack_delay: None,
+        ..Config::default()
+    }
+}
+
+/// A sends `n` full segments at once; returns them.
+fn burst(a: &mut Connection, n: usize, seed: u64) -> Vec<Seg> {
+    a.send(&pattern(n * MSS, seed)).unwrap();
+    let segs = drain(a, ms(10));
+    assert_eq!(segs.len(), n);
+    segs
+}
+
+/// Delivers `segs` to B and the ACKs B sends back to A, one by one.
+fn feed(a: &mut Connection, b: &mut Connection, segs: &[&Seg], now: u64) -> Vec<Seg> {
+    let mut out = Vec::new();
+    for s in segs {
+        deliver(b, ms(now), s);
+        for ack in drain(b, ms(now)) {
+            deliver(a, ms(now), &ack);
+        }
+        out.extend(drain(a, ms(now)));
+    }
+    out
+}
+
+#[test]
+fn newreno_fast_retransmit_and_recovery() {
+    // RFC 5681 §3.2: "The TCP sender SHOULD use the 'fast retransmit'
+    // algorithm ... [on] the arrival of 3 duplicate ACKs", setting
+    // "ssthresh to no more than the value given in equation (4)" and
+    // "cwnd to ssthresh plus 3*SMSS".
+    let (mut a, mut b) = established(cfg(false), cfg(false));
+    let segs = burst(&mut a, 10, 1);
+    let rest: Vec<&Seg> = segs.iter().skip(2).collect();
+    // Segment 1 arrives, segment 2 is lost, 3..10 arrive.
+    let mut sent = feed(&mut a, &mut b, &[&segs[0]], 20);
+    assert!(sent.iter().all(|s| s.repr.seq != segs[1].repr.seq));
+    sent.extend(feed(&mut a, &mut b, &rest[..2], 20));
+    // Two duplicates: limited transmit sends new data, no retransmission.
+    assert_eq!(a.stats().fast_retransmits, 0);
+    assert_eq!(a.stats().dup_acks, 2);
+    assert!(sent.iter().all(|s| s.repr.seq != segs[1].repr.seq));
+    let flight = u64::from(a.snd_nxt() - a.snd_una());
+    let third = feed(&mut a, &mut b, &rest[2..3], 20);
+    assert_eq!(a.stats().fast_retransmits, 1);
+    assert_eq!(third[0].repr.seq, segs[1].repr.seq);
+    assert_eq!(third[0].payload(), segs[1].payload());
+    // Equation (4): ssthresh = max(FlightSize / 2, 2*SMSS).
+    assert_eq!(a.ssthresh(), flight / 2);
+    // cwnd = ssthresh + 3*SMSS while recovering.
+    assert_eq!(a.cwnd(), flight / 2 + 3 * MSS as u64);
+    // Each further duplicate inflates the window by one segment (RFC 6582
+    // step 4).
+    feed(&mut a, &mut b, &rest[3..], 20);
+    assert_eq!(a.cwnd(), flight / 2 + 8 * MSS as u64);
+    // The retransmission fills the hole: a full ACK ends recovery
+    // (RFC 6582: cwnd = min(ssthresh, max(FlightSize, SMSS) + SMSS)).
+    feed(&mut a, &mut b, &[&third[0]], 30);
+    assert_eq!(a.snd_una(), a.snd_nxt());
+    assert_eq!(a.cwnd(), 2 * MSS as u64);
+    assert_eq!(read_all(&mut b), pattern(10 * MSS, 1));
+    assert_eq!(a.stats().retransmissions, 1);
+    assert_eq!(a.stats().timeouts, 0);
+}
+
+#[test]
+fn newreno_partial_ack_retransmits_next_hole() {
+    // RFC 6582 §3.2 step 5: on a partial ACK, "retransmit the first
+    // unacknowledged segment".
+    let (mut a, mut b) = established(cfg(false), cfg(false));
+    let segs = burst(&mut a, 10, 2);
+    // Segments 2 and 6 lost.
+    let arrive: Vec<&Seg> = segs
+        .iter()
+        .enumerate()
+        .filter(|(i, _)| *i != 1 && *i != 5)
+        .map(|(_, s)| s)
+        .collect();
+    let out = feed(&mut a, &mut b, &arrive, 20);
+    let rtx: Vec<&Seg> = out
+        .iter()
+        .filter(|s| s.repr.seq == segs[1].repr.seq)
+        .collect();
+    assert_eq!(rtx.len(), 1);
+    // The retransmission of 2 produces a partial ACK (up to 6), and 6 goes
+    // at once, without waiting for more duplicates or the timer.
+    let out = feed(&mut a, &mut b, &[rtx[0]], 30);
+    assert_eq!(out[0].repr.seq, segs[5].repr.seq);
+    feed(&mut a, &mut b, &[&out[0]], 40);
+    assert_eq!(a.stats().fast_retransmits, 1);
+    assert_eq!(a.stats().timeouts, 0);
+    assert_eq!(read_all(&mut b), pattern(10 * MSS, 2));
+}
+
+#[test]
+fn receiver_reports_sack_blocks_most_recent_first() {
+    // RFC 2018 §4: "The first SACK block ... MUST specify the contiguous
+    // block of data containing the segment which triggered this ACK", and
+    // the others repeat the most recently reported blocks.
+    let (mut a, mut b) = established(cfg(true), cfg(true));
+    let segs = burst(&mut a, 8, 3);
+    let edge = |i: usize| segs[i].repr.seq;
+    let end = |i: usize| segs[i].repr.seq + MSS as u32;
+    deliver(&mut b, ms(20), &segs[1]);
+    let ack = one(&mut b, ms(20));
+    assert_eq!(ack.repr.options.sack.as_slice(), &[(edge(1), end(1))]);
+    deliver(&mut b, ms(20), &segs[5]);
+    let ack = one(&mut b, ms(20));
+    assert_eq!(
+        ack.repr.options.sack.as_slice(),
+        &[(edge(5), end(5)), (edge(1), end(1))]
+    );
+    deliver(&mut b, ms(20), &segs[3]);
+    let ack = one(&mut b, ms(20));
+    assert_eq!(
+        ack.repr.options.sack.as_slice(),
+        &[(edge(3), end(3)), (edge(5), end(5)), (edge(1), end(1))]
+    );
+    // 3 and 4 merge; with timestamps at most 3 blocks fit.
+    deliver(&mut b, ms(20), &segs[7]);
+    deliver(&mut b, ms(20), &segs[4]);
+    let acks = drain(&mut b, ms(20));
+    let last = acks.last().unwrap();
+    assert_eq!(
+        last.repr.options.sack.as_slice(),
+        &[(edge(3), end(5)), (edge(7), end(7)), (edge(1), end(1))]
+    );
+    assert_eq!(last.repr.ack, edge(0));
+    // Filling the first hole drops the blocks it covers.
+    deliver(&mut b, ms(20), &segs[0]);
+    let ack = one(&mut b, ms(20));
+    assert_eq!(ack.repr.ack, edge(2));
+    assert_eq!(
+        ack.repr.options.sack.as_slice(),
+        &[(edge(3), end(5)), (edge(7), end(7))]
+    );
+}
+
+#[test]
+fn sack_recovery_retransmits_only_the_holes() {
+    // RFC 6675: with a scoreboard, only octets not SACKed and deemed lost
+    // are retransmitted (NextSeg rule 1).
+    let (mut a, mut b) = established(cfg(true), cfg(true));
+    let segs = burst(&mut a, 10, 4);
+    let lost = [1usize, 4, 6];
+    let arrive: Vec<&Seg> = segs
+        .iter()
+        .enumerate()
+        .filter(|(i, _)| !lost.contains(i))
+        .map(|(_, s)| s)
+        .collect();
+    let out = feed(&mut a, &mut b, &arrive, 20);
+    let rtx: Vec<&Seg> = out
+        .iter()
+        .filter(|s| s.repr.seq < segs[9].repr.seq + MSS as u32)
+        .collect();
+    let rtx_seqs: Vec<u32> = rtx.iter().map(|s| s.repr.seq).collect();
+    assert_eq!(rtx_seqs, lost.map(|i| segs[i].repr.seq));
+    assert_eq!(a.stats().sack_recoveries, 1);
+    assert_eq!(a.stats().fast_retransmits, 1);
+    let rtx_owned: Vec<Seg> = rtx.into_iter().cloned().collect();
+    let rtx_refs: Vec<&Seg> = rtx_owned.iter().collect();
+    feed(&mut a, &mut b, &rtx_refs, 30);
+    assert_eq!(read_all(&mut b), pattern(10 * MSS, 4));
+    assert_eq!(a.stats().retransmissions, 3);
+    assert_eq!(a.stats().timeouts, 0);
+}
+
+#[test]
+fn limited_transmit_sends_new_data_on_first_duplicates() {
+    // RFC 3042: "a TCP sender SHOULD send a new data segment in response to
+    // each of the first two duplicate acknowledgments".
+    let (mut a, mut b) = established(cfg(true), cfg(true));
+    // Fill the initial window exactly, with more data queued.
+    a.send(&pattern(20 * MSS, 5)).unwrap();
+    let segs = drain(&mut a, ms(10));
+    assert_eq!(segs.len(), 10);
+    let one_dup = feed(&mut a, &mut b, &[&segs[1]], 20);
+    assert_eq!(one_dup.len(), 1);
+    assert_eq!(one_dup[0].repr.seq, segs[9].repr.seq + MSS as u32);
+    let two_dup = feed(&mut a, &mut b, &[&segs[2]], 20);
+    assert_eq!(two_dup.len(), 1);
+    assert_eq!(two_dup[0].repr.seq, one_dup[0].repr.seq + MSS as u32);
+}
+
+#[test]
+fn reassembly_with_many_gaps_in_random_order() {
+    // Out-of-order segments are kept whatever their number; the stream
+    // comes out whole, in order, exactly once.
+    let big = Config {
+        send_buffer: 1 << 20,
+        recv_buffer: 1 << 20,
+        ..cfg(true)
+    };
+    let (mut a, mut b) = established(big, big);
+    let data = pattern(600 * MSS, 6);
+    // Let the window open fully first, without losses.
+    let mut segs = Vec::new();
+    let mut offered = 0;
+    let mut rng = SplitMix64::new(6);
+    let mut now = 10;
+    while segs.len() < 600 {
+        offered += a.send(&data[offered..]).unwrap_or(0);
+        let out = drain(&mut a, ms(now));
+        if out.is_empty() {
+            // ACK everything B has so the window opens.
+            let mut batch = std::mem::take(&mut segs);
+            // Shuffle and duplicate some.
+            for i in (1..batch.len()).rev() {
+                let j = rng.below(i as u64 + 1) as usize;
+                batch.swap(i, j);
+            }
+            let dups: Vec<Seg> = batch.iter().step_by(7).cloned().collect();
+            batch.extend(dups);
+            for s in &batch {
+                deliver(&mut b, ms(now), s);
+            }
+            assert!(b.out_of_order_ranges() <= batch.len());
+            for ack in drain(&mut b, ms(now)) {
+                deliver(&mut a, ms(now), &ack);
+            }
+            segs.clear();
+            now += 10;
+            if a.send_queue() == 0 && offered == data.len() {
+                break;
+            }
+            continue;
+        }
+        segs.extend(out);
+    }
+    let got = read_all(&mut b);
+    assert_eq!(got.len(), data.len());
+    assert!(got == data);
+    assert_eq!(b.out_of_order_ranges(), 0);
+    assert!(b.stats().out_of_order > 100);
+}
