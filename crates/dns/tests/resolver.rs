@@ -1212,3 +1212,76 @@ fn error_messages_name_the_name() {
         "n.test: no answer from any name server (4 queries over 6.000000s)"
     );
 }
+
+#[test]
+fn cname_to_a_name_that_cannot_be_asked_is_a_server_failure() {
+    let mut sim = Sim::new(config(&[S1]));
+    let q = sim.lookup("odd.test.", LookupKind::Record(RecordType::A));
+    let t = sim.one_send();
+    let msg = Message::parse(&t.payload[..]).unwrap();
+    let qq = msg.question().unwrap();
+    let weird = NameBuf::from_labels([&b"we ird"[..], &b"test"[..]]).unwrap();
+    let mut buf = vec![0u8; 512];
+    let mut b = Builder::new(&mut buf, msg.id(), ok_flags(Rcode::NOERROR)).unwrap();
+    b.question(qq.name(), qq.qtype(), qq.qclass()).unwrap();
+    b.answer(qq.name(), Class::IN, 60, &RData::Cname(weird.as_name()))
+        .unwrap();
+    let reply = b.finish().to_vec();
+    sim.deliver(&t, &reply);
+    assert_eq!(
+        sim.one_event(q).unwrap_err(),
+        ResolveError::ServFail {
+            name: "odd.test".into()
+        }
+    );
+    // Nothing was cached for it.
+    sim.lookup("odd.test.", LookupKind::Record(RecordType::A));
+    assert_eq!(sim.sends().len(), 1);
+}
+
+#[test]
+fn wrong_message_on_a_tcp_stream_spends_the_try() {
+    let mut sim = Sim::new(config(&[S1, S2]));
+    let q = sim.lookup("big.test.", LookupKind::Record(RecordType::A));
+    let udp = sim.one_send();
+    let truncated = respond_with(&udp, ok_flags(Rcode::NOERROR).with_truncated(true), &[]);
+    sim.deliver(&udp, &truncated);
+    let tcp = sim.one_send();
+    let Transport::Tcp { stream } = tcp.transport else {
+        panic!()
+    };
+    let mut reply = respond(&tcp, Rcode::NOERROR, &[Rr::A("big.test", 60, A1)]);
+    reply[0] ^= 0xff;
+    sim.deliver(&tcp, &reply);
+    assert!(sim.events().is_empty());
+    assert_eq!(sim.r.poll_close(), Some(stream));
+    let next = sim.one_send();
+    assert_eq!(next.server, addr(S2));
+    sim.deliver(
+        &next,
+        &respond(&next, Rcode::NOERROR, &[Rr::A("big.test", 60, A1)]),
+    );
+    assert!(sim.one_event(q).is_ok());
+}
+
+#[test]
+fn resolv_conf_drives_the_resolver() {
+    let conf = strata_dns::resolver::ResolvConf::parse(
+        "nameserver 198.18.0.2\nnameserver 198.18.0.1\nsearch corp.test\noptions ndots:2 timeout:2 attempts:1\n",
+    )
+    .unwrap();
+    let mut sim = Sim::new(Config::from(conf));
+    let q = sim.lookup("db.eu", LookupKind::Record(RecordType::A));
+    let t = sim.one_send();
+    assert_eq!(t.server, addr(S2));
+    assert_eq!(asked(&t).name, "db.eu.corp.test");
+    assert_eq!(sim.r.poll_timeout(), Some(Instant::from_millis(2000)));
+    sim.fire();
+    let t = sim.one_send();
+    assert_eq!(t.server, addr(S1));
+    sim.fire();
+    assert!(matches!(
+        sim.one_event(q),
+        Err(ResolveError::TimedOut { tries: 2, .. })
+    ));
+}

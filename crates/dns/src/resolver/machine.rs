@@ -1083,11 +1083,11 @@ impl<R: RandomSource> Resolver<R> {
                 break;
             };
             let target = target.clone();
-            self.cache_records(now, &owner, RecordType::CNAME, core::slice::from_ref(alias));
             if name::check(&target).is_err() {
-                // An alias we could not even ask about.
+                // An alias we could not even ask about (and do not cache).
                 return (TxOutcome::Done(Err(Failure::ServFail)), chain);
             }
+            self.cache_records(now, &owner, RecordType::CNAME, core::slice::from_ref(alias));
             if chain.iter().any(|n| name::same(n, &target)) {
                 return (TxOutcome::Done(Err(Failure::CnameLoop(target))), chain);
             }
