@@ -13,10 +13,13 @@
 mod common;
 
 use std::net::Ipv4Addr;
+use std::time::Duration;
 
 use serde_json::{Value, json};
 use strata::capture::CaptureReader;
-use strata::decode::{Dissection, dissect, dissect_frame};
+use strata::decode::{
+    Dissection, FrameMeta, LINKTYPE_ETHERNET, dissect, dissect_frame, format_hex,
+};
 use strata_core::checksum::checksum;
 use strata_core::error::Layer;
 
@@ -323,4 +326,280 @@ fn json_keeps_wire_order_and_types() {
     assert!(map["tcp.checksum"].is_u64());
     assert_eq!(map["tcp.option_kind"], json!([2, 4, 8, 1, 3]));
     assert_eq!(map["ip.dst"], Ipv4Addr::new(198, 18, 0, 2).to_string());
+}
+
+/// An ICMP time-exceeded frame from 198.18.0.2 to 198.18.0.1 quoting
+/// `quote` (the original's IPv4 header and what follows it), with correct
+/// outer checksums.
+fn time_exceeded(quote: &[u8]) -> Vec<u8> {
+    let mut f = frame("edge.pcap", 9);
+    f.truncate(14 + 20 + 8);
+    f.extend_from_slice(quote);
+    let total = u16::try_from(f.len() - 14).unwrap();
+    f[16..18].copy_from_slice(&total.to_be_bytes());
+    fix_ip_checksum(&mut f);
+    f[36..38].copy_from_slice(&[0, 0]);
+    let c = checksum(&f[34..]);
+    f[36..38].copy_from_slice(&c.to_be_bytes());
+    f
+}
+
+/// A field's values as a list (strata's JSON writes a repeated field as an
+/// array and a single one as a value).
+fn values(j: &Value, field: &str) -> Vec<Value> {
+    match j.get(field) {
+        None => Vec::new(),
+        Some(Value::Array(v)) => v.clone(),
+        Some(v) => vec![v.clone()],
+    }
+}
+
+#[test]
+fn icmp_quotes_of_8_transport_bytes_show_ports() {
+    // edge.pcap frame 9: time exceeded quoting 8 bytes of a SYN.
+    let d = dissect(&frame("edge.pcap", 9));
+    assert!(d.error.is_none(), "{:?}", d.error);
+    let j = d.to_json();
+    assert_eq!(j["tcp.srcport"], 40006);
+    assert_eq!(j["tcp.dstport"], 9000);
+    assert_eq!(j["tcp.seq"], 77777);
+    for absent in [
+        "tcp.seq_raw",
+        "tcp.ack",
+        "tcp.len",
+        "tcp.flags",
+        "data.data",
+    ] {
+        assert!(j.get(absent).is_none(), "{absent}");
+    }
+    let tree = d.tree();
+    for expected in [
+        "    Transmission Control Protocol, Src Port: 40006, Dst Port: 9000, Seq: 77777\n",
+        "        Sequence Number: 77777\n",
+        "        [Header cut short: 8 bytes present]\n",
+    ] {
+        assert!(tree.contains(expected), "missing {expected:?} in\n{tree}");
+    }
+
+    // Frame 10: fragmentation needed quoting 8 bytes of a 1480-byte datagram.
+    let d = dissect(&frame("edge.pcap", 10));
+    assert!(d.error.is_none(), "{:?}", d.error);
+    let j = d.to_json();
+    assert_eq!(
+        (&j["udp.srcport"], &j["udp.dstport"], &j["udp.length"]),
+        (&json!(40007), &json!(9000), &json!(1480))
+    );
+    assert_eq!(j["udp.checksum"], 0xa8c6);
+    assert_eq!(j["udp.checksum.status"], "Unverified");
+    assert!(j.get("udp.payload").is_none() && j.get("data.data").is_none());
+    assert!(
+        d.tree()
+            .contains("        [Only 8 of 1480 bytes present]\n")
+    );
+}
+
+#[test]
+fn icmp_quote_of_a_tcp_header_cut_at_every_length() {
+    // The SYN of tcp-http.pcap: 20 bytes of IPv4, 40 of TCP (MSS,
+    // SACK-permitted, timestamps, NOP, window scale), no payload.
+    let syn = syn();
+    let (ip, tcp) = (&syn[14..34], &syn[34..74]);
+    let option_ends = [24, 26, 36, 37, 40];
+    for cut in 0..=tcp.len() {
+        let mut quote = ip.to_vec();
+        quote.extend_from_slice(&tcp[..cut]);
+        let d = dissect(&time_exceeded(&quote));
+        assert!(d.error.is_none(), "{cut}: {:?}", d.error);
+        assert_eq!(layers(&d), ["eth", "ip", "icmp"], "{cut}");
+        let j = d.to_json();
+        if cut < 8 {
+            // Not even the ports: the bytes are data, with the reason.
+            assert!(j.get("tcp.srcport").is_none(), "{cut}");
+            let expected: Vec<Value> = (cut > 0).then(|| json!(cut)).into_iter().collect();
+            assert_eq!(values(&j, "data.len"), expected, "{cut}");
+            continue;
+        }
+        assert_eq!(j["tcp.srcport"], 51032, "{cut}");
+        assert_eq!(j["tcp.dstport"], 8000, "{cut}");
+        assert_eq!(j["tcp.seq"], 1_790_713_988_u32, "{cut}");
+        assert!(j.get("tcp.seq_raw").is_none(), "{cut}");
+        assert_eq!(j.get("tcp.ack").is_some(), cut >= 12, "{cut}");
+        assert_eq!(j.get("tcp.hdr_len").is_some(), cut >= 13, "{cut}");
+        // The quoted IPv4 header says 60 bytes: no payload.
+        assert_eq!(j.get("tcp.len"), (cut >= 13).then_some(&json!(0)), "{cut}");
+        assert_eq!(j.get("tcp.flags.syn"), (cut >= 14).then_some(&json!(true)));
+        assert_eq!(j.get("tcp.window_size_value").is_some(), cut >= 16, "{cut}");
+        // Whole, the quote is the whole segment and its checksum verifies.
+        let status = match cut {
+            0..18 => None,
+            18..40 => Some("Unverified"),
+            _ => Some("Good"),
+        };
+        assert_eq!(
+            j.get("tcp.checksum.status").and_then(Value::as_str),
+            status,
+            "{cut}"
+        );
+        assert_eq!(j.get("tcp.urgent_pointer").is_some(), cut >= 20, "{cut}");
+        let whole_options = option_ends.iter().filter(|&&end| end <= cut).count();
+        assert_eq!(values(&j, "tcp.option_kind").len(), whole_options, "{cut}");
+        assert!(j.get("data.data").is_none(), "{cut}");
+    }
+}
+
+#[test]
+fn icmp_quote_of_a_udp_datagram_cut_at_every_length() {
+    // udp.pcap frame 4 quotes all 19 bytes of `nobody home` to port 9001.
+    let f = frame("udp.pcap", 4);
+    let quote = &f[14 + 20 + 8..];
+    assert_eq!(quote.len(), 20 + 19);
+    for cut in 0..=19 {
+        let d = dissect(&time_exceeded(&quote[..20 + cut]));
+        assert!(d.error.is_none(), "{cut}: {:?}", d.error);
+        let j = d.to_json();
+        if cut < 8 {
+            assert!(j.get("udp.srcport").is_none(), "{cut}");
+            continue;
+        }
+        assert_eq!(
+            (&j["udp.srcport"], &j["udp.dstport"]),
+            (&json!(40001), &json!(9001))
+        );
+        assert_eq!(j["udp.length"], 19, "{cut}");
+        let status = if cut == 19 { "Good" } else { "Unverified" };
+        assert_eq!(j["udp.checksum.status"], status, "{cut}");
+        let payload = format_hex(&b"nobody home"[..cut - 8]);
+        if cut > 8 {
+            assert_eq!(j["udp.payload"], payload, "{cut}");
+            assert_eq!(j["data.data"], payload, "{cut}");
+        } else {
+            assert!(j.get("udp.payload").is_none());
+        }
+    }
+}
+
+/// `data` as the echo data of arp-icmp.pcap's first echo request, captured
+/// at `time`.
+fn echo_at(data: &[u8], time: Duration) -> Value {
+    let mut f = frame("arp-icmp.pcap", 3);
+    f.truncate(14 + 20 + 8);
+    f.extend_from_slice(data);
+    let total = u16::try_from(f.len() - 14).unwrap();
+    f[16..18].copy_from_slice(&total.to_be_bytes());
+    fix_ip_checksum(&mut f);
+    let meta = FrameMeta {
+        number: 1,
+        timestamp: time,
+        orig_len: u32::try_from(f.len()).unwrap(),
+        link_type: LINKTYPE_ETHERNET,
+    };
+    let d = dissect_frame(&meta, &f);
+    assert!(d.error.is_none(), "{:?}", d.error);
+    d.to_json()
+}
+
+#[test]
+fn ping_timestamp_in_echo_data() {
+    // Linux ping (64-bit): a 16-byte little-endian timeval, then 0x10, 0x11…
+    let reader = CaptureReader::open(common::data_dir().join("arp-icmp.pcap")).unwrap();
+    let request = reader.map(Result::unwrap).nth(2).unwrap();
+    let d = dissect_frame(&request.meta, &request.data);
+    let j = d.to_json();
+    assert_eq!(j["icmp.type"], 8);
+    // Read as 32-bit seconds and microseconds: the low half of tv_sec, and
+    // its high half (zero) as the microseconds.
+    assert_eq!(j["icmp.data_time"], "2026-11-26 10:45:01.000000000 UTC");
+    assert_eq!(j["data.len"], 48);
+    assert!(
+        d.tree()
+            .contains("    [Timestamp from icmp data (relative): 0.318909000 seconds]\n")
+    );
+    // Without a capture time there is nothing to judge it by.
+    let j = dissect(&request.data).to_json();
+    assert!(j.get("icmp.data_time").is_none());
+    assert_eq!(j["data.len"], 56);
+
+    let t = Duration::new(1_700_000_000, 500_000_000);
+    let be = |secs: u32, usecs: u32| [secs.to_be_bytes(), usecs.to_be_bytes()].concat();
+    let le = |secs: u32, usecs: u32| [secs.to_le_bytes(), usecs.to_le_bytes()].concat();
+    for (data, expected) in [
+        // Big-endian, as BSD ping on a 32-bit host writes it.
+        (
+            be(1_700_000_000, 123_456),
+            Some("2023-11-14 22:13:20.123456000 UTC"),
+        ),
+        // A second earlier than the capture, and a day less a second.
+        (
+            be(1_699_999_999, 999_999),
+            Some("2023-11-14 22:13:19.999999000 UTC"),
+        ),
+        (
+            be(1_700_000_000 - 86_399, 5),
+            Some("2023-11-13 22:13:21.000005000 UTC"),
+        ),
+        (
+            be(1_700_000_000 + 86_399, 5),
+            Some("2023-11-15 22:13:19.000005000 UTC"),
+        ),
+        // A whole day away is too far.
+        (be(1_700_000_000 - 86_400, 5), None),
+        // Little-endian.
+        (
+            le(1_700_000_000, 5),
+            Some("2023-11-14 22:13:20.000005000 UTC"),
+        ),
+        // A million microseconds is not a time.
+        (le(1_699_999_995, 1_000_000), None),
+        (b"abcdefgh".to_vec(), None),
+    ] {
+        let mut with_rest = data.clone();
+        with_rest.extend_from_slice(b"rest");
+        let j = echo_at(&with_rest, t);
+        assert_eq!(j.get("icmp.data_time").and_then(Value::as_str), expected);
+        let shown = if expected.is_some() {
+            &b"rest"[..]
+        } else {
+            &with_rest[..]
+        };
+        assert_eq!(j["data.data"], format_hex(shown));
+        // Exactly 8 bytes: a timestamp and no data after it.
+        let j = echo_at(&data, t);
+        assert_eq!(j.get("icmp.data_time").and_then(Value::as_str), expected);
+        assert_eq!(j.get("data.data").is_none(), expected.is_some());
+    }
+    // Fewer than 8 bytes are only data.
+    let j = echo_at(&le(1_700_000_000, 5)[..7], t);
+    assert!(j.get("icmp.data_time").is_none());
+    assert_eq!(j["data.len"], 7);
+}
+
+#[test]
+fn rst_data_is_the_reset_cause() {
+    // edge.pcap frame 8: every flag, RST among them, and 7 bytes of data.
+    let f = frame("edge.pcap", 8);
+    let d = dissect(&f);
+    let j = d.to_json();
+    assert_eq!(j["tcp.flags.reset"], true);
+    assert_eq!(j["tcp.len"], 7);
+    assert_eq!(j["tcp.reset_cause"], "urgent!");
+    assert!(j.get("tcp.payload").is_none() && j.get("data.data").is_none());
+    let tree = d.tree();
+    assert!(tree.contains("    Reset cause: urgent!\n"), "{tree}");
+    assert!(
+        tree.contains("        [RST data (7 bytes): 757267656e7421]\n"),
+        "{tree}"
+    );
+
+    // Read as ASCII up to a NUL; other bytes are U+FFFD. (The TCP checksum
+    // goes bad; that is a value, not an error.)
+    let data_at = f.len() - 7;
+    for (data, cause) in [
+        (&b"a\x01b\xffc!!"[..], "a\u{1}b\u{fffd}c!!"),
+        (b"ab\0cdef", "ab"),
+        (b"\0urgent", ""),
+    ] {
+        let mut g = f.clone();
+        g[data_at..].copy_from_slice(data);
+        assert_eq!(dissect(&g).to_json()["tcp.reset_cause"], cause);
+    }
 }

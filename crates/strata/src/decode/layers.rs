@@ -2,11 +2,13 @@
 //! view, records the fields, and hands the payload to the next layer.
 
 use core::net::Ipv4Addr;
+use std::time::Duration;
 
 use strata_arp::Packet as ArpPacket;
 use strata_ethernet::{EtherType, Frame, VlanTag};
 use strata_ipv4::icmpv4::{IcmpType, Message, TimeExceededCode, UnreachableCode};
 use strata_ipv4::{Ipv4Option, Packet, Protocol as IpProtocol};
+use strata_tcp::wire::QuotedSegment;
 use strata_tcp::{Flags, Segment, TcpOption};
 use strata_udp::Datagram;
 
@@ -92,10 +94,18 @@ fn ethertype_text(t: EtherType) -> String {
     }
 }
 
+/// What the capture says about a frame that the layers need.
+#[derive(Clone, Copy, Debug, Default)]
+pub(super) struct Capture {
+    /// The capture kept fewer bytes than the frame had.
+    pub(super) snapped: bool,
+    /// When the frame was captured, if known: ICMP echo data is checked
+    /// against it for a sender's timestamp.
+    pub(super) time: Option<Duration>,
+}
+
 /// Ethernet II, its VLAN tags, and whatever the EtherType names.
-///
-/// `snapped`: the capture kept fewer bytes than the frame had.
-pub(super) fn ethernet(d: &mut Dissection, bytes: &[u8], snapped: bool) {
+pub(super) fn ethernet(d: &mut Dissection, bytes: &[u8], cap: Capture) {
     let frame = match Frame::parse(bytes) {
         Ok(frame) => frame,
         Err(e) => return d.fail(e),
@@ -150,7 +160,7 @@ pub(super) fn ethernet(d: &mut Dissection, bytes: &[u8], snapped: bool) {
     } else if ethertype == EtherType::ARP {
         arp(d, payload)
     } else if ethertype == EtherType::IPV4 {
-        ipv4(d, payload, snapped)
+        ipv4(d, payload, cap)
     } else {
         data(
             d,
@@ -337,11 +347,18 @@ struct Ctx {
     dst: Ipv4Addr,
     /// The whole transport message is here, so its checksum can be checked.
     complete: bool,
-    /// A transport header that does not parse is expected (cut by
-    /// fragmentation or by the quoting ICMP error), not an error.
+    /// The transport message may be cut short (by fragmentation, by the
+    /// quoting ICMP error, by the capture's snapshot length): its header is
+    /// read the way a quote is, and one that does not parse even so is
+    /// shown as data, not as an error.
     lenient: bool,
     /// Inside an ICMP error's quote: do not look for a quote within.
     quoted: bool,
+    /// The transport message's length as the IP header gives it (total
+    /// length less header length), however much of it is here.
+    len: usize,
+    /// When the frame was captured, if known.
+    time: Option<Duration>,
 }
 
 /// `partial`: the packet came from `parse_quoted` (an ICMP quote, or a frame
@@ -350,15 +367,8 @@ fn ipv4_protocol(packet: &Packet<&[u8]>, partial: bool) -> Protocol {
     let status = if packet.verify_checksum() {
         Status::Good
     } else {
-        // The value the field should hold: the checksum of the header with
-        // the field zeroed. (`parse_verified` would say too, but refuses a
-        // quoted header whose total length runs past the quote.)
-        let mut header = packet.header_bytes().to_vec();
-        if let Some(field) = header.get_mut(10..12) {
-            field.fill(0);
-        }
         Status::Bad {
-            computed: strata_core::checksum::checksum(&header),
+            computed: packet.compute_checksum(),
         }
     };
     let dscp = packet.dscp();
@@ -531,7 +541,8 @@ fn ipv4_option(option: &Ipv4Option<'_>) -> Field {
 /// A frame the capture cut short (`snapped`) is read like an ICMP quote:
 /// the total length may run past the captured bytes, and what the cut
 /// leaves incomplete above is data, not an error.
-fn ipv4(d: &mut Dissection, bytes: &[u8], snapped: bool) -> Option<usize> {
+fn ipv4(d: &mut Dissection, bytes: &[u8], cap: Capture) -> Option<usize> {
+    let snapped = cap.snapped;
     let parsed = if snapped {
         Packet::parse_quoted(bytes)
     } else {
@@ -552,6 +563,8 @@ fn ipv4(d: &mut Dissection, bytes: &[u8], snapped: bool) -> Option<usize> {
         complete: whole,
         lenient: !whole,
         quoted: false,
+        len: ip_payload_len(&packet),
+        time: cap.time,
     };
     if packet.fragment_offset() != 0 {
         data(
@@ -568,6 +581,11 @@ fn ipv4(d: &mut Dissection, bytes: &[u8], snapped: bool) -> Option<usize> {
         transport(d, packet.protocol(), packet.payload(), ctx);
     }
     Some(packet.packet_bytes().len())
+}
+
+/// The bytes of payload the IP header describes, present or not.
+fn ip_payload_len(packet: &Packet<&[u8]>) -> usize {
+    usize::from(packet.total_len()).saturating_sub(packet.header_len())
 }
 
 fn transport(d: &mut Dissection, proto: IpProtocol, payload: &[u8], ctx: Ctx) {
@@ -676,6 +694,26 @@ fn icmp(d: &mut Dissection, bytes: &[u8], ctx: Ctx) {
         fields.push(Field::uint("icmp.pointer", "Pointer", msg.pointer()));
     }
 
+    let data_bytes = msg.data();
+    let echo_time = if ty == IcmpType::ECHO_REQUEST || ty == IcmpType::ECHO_REPLY {
+        ctx.time
+            .and_then(|frame| echo_timestamp(data_bytes, frame).map(|sent| (sent, frame)))
+    } else {
+        None
+    };
+    if let Some((sent, frame)) = echo_time {
+        let sent_text = format_utc(sent);
+        fields.push(Field::new(
+            "icmp.data_time",
+            Value::Text(sent_text.clone()),
+            format!("Timestamp from icmp data: {sent_text}"),
+        ));
+        fields.push(Field::note(format!(
+            "[Timestamp from icmp data (relative): {} seconds]",
+            signed_seconds(frame, sent)
+        )));
+    }
+
     let index = d.protocols.len();
     d.protocols.push(Protocol {
         abbrev: "icmp",
@@ -686,7 +724,7 @@ fn icmp(d: &mut Dissection, bytes: &[u8], ctx: Ctx) {
         // The quote is dissected in a scratch dissection whose layers are
         // then nested under the ICMP layer, as analysers show them.
         let mut inner = Dissection::default();
-        quoted_ipv4(&mut inner, msg.data());
+        quoted_ipv4(&mut inner, msg.data(), ctx.time);
         if let Some(icmp) = d.protocols.get_mut(index) {
             icmp.fields.extend(inner.protocols.into_iter().map(nest));
         }
@@ -696,9 +734,56 @@ fn icmp(d: &mut Dissection, bytes: &[u8], ctx: Ctx) {
                 reason: format!("in the datagram quoted by ICMP: {}", e.reason),
             });
         }
+    } else if echo_time.is_some() {
+        data(
+            d,
+            data_bytes.get(ECHO_TIMESTAMP_LEN..).unwrap_or_default(),
+            None,
+        );
     } else {
-        data(d, msg.data(), None);
+        data(d, data_bytes, None);
     }
+}
+
+/// Bytes of echo data read as a timestamp.
+const ECHO_TIMESTAMP_LEN: usize = 8;
+
+/// The sender's timestamp at the start of ICMP echo data, if it looks like
+/// one: Wireshark's guess, made the same way so the fields agree.
+///
+/// ping programs put the time of sending at the start of the echo data, in
+/// the sender's own format; there is no standard. The guess reads the first
+/// 8 bytes as 32-bit seconds and 32-bit microseconds, big-endian first,
+/// then little-endian, and takes the first reading whose microseconds are
+/// below a million and whose seconds lie within a day of the capture time
+/// (`frame`). On a 64-bit Linux, where ping writes a 16-byte little-endian
+/// `timeval`, that reads the low half of the seconds and takes the high half
+/// (zero until 2106) as microseconds: the time comes out to the second, and
+/// the real microseconds stay in the data that follows.
+fn echo_timestamp(data: &[u8], frame: Duration) -> Option<Duration> {
+    let head = data.get(..ECHO_TIMESTAMP_LEN)?;
+    let (secs, usecs) = head.split_at_checked(4)?;
+    let (secs, usecs): ([u8; 4], [u8; 4]) = (secs.try_into().ok()?, usecs.try_into().ok()?);
+    let frame_secs = i64::try_from(frame.as_secs()).ok()?;
+    [
+        (u32::from_be_bytes(secs), u32::from_be_bytes(usecs)),
+        (u32::from_le_bytes(secs), u32::from_le_bytes(usecs)),
+    ]
+    .into_iter()
+    .find(|&(secs, usecs)| {
+        usecs < 1_000_000 && (i64::from(secs) - frame_secs).unsigned_abs() < 86_400
+    })
+    .map(|(secs, usecs)| Duration::new(u64::from(secs), usecs * 1000))
+}
+
+/// `later - earlier` in seconds with nine decimals, negative if `later` is
+/// the earlier one.
+fn signed_seconds(later: Duration, earlier: Duration) -> String {
+    let (sign, d) = match later.checked_sub(earlier) {
+        Some(d) => ("", d),
+        None => ("-", earlier.saturating_sub(later)),
+    };
+    format!("{sign}{}.{:09}", d.as_secs(), d.subsec_nanos())
 }
 
 /// A protocol shown as a subtree of another one's fields.
@@ -706,7 +791,7 @@ fn nest(p: Protocol) -> Field {
     Field::note(p.summary).with_children(p.fields)
 }
 
-fn quoted_ipv4(d: &mut Dissection, bytes: &[u8]) {
+fn quoted_ipv4(d: &mut Dissection, bytes: &[u8], time: Option<Duration>) {
     let packet = match Packet::parse_quoted(bytes) {
         Ok(p) => p,
         Err(e) => return d.fail(e),
@@ -718,6 +803,8 @@ fn quoted_ipv4(d: &mut Dissection, bytes: &[u8]) {
         complete: !packet.is_truncated() && !packet.is_fragment(),
         lenient: true,
         quoted: true,
+        len: ip_payload_len(&packet),
+        time,
     };
     if packet.fragment_offset() == 0 {
         transport(d, packet.protocol(), packet.payload(), ctx);
@@ -727,14 +814,21 @@ fn quoted_ipv4(d: &mut Dissection, bytes: &[u8]) {
 }
 
 fn udp(d: &mut Dissection, bytes: &[u8], ctx: Ctx) {
-    let datagram = match Datagram::parse(bytes) {
+    // Where the datagram may be cut short, its length field may run past the
+    // bytes here, as in a quote.
+    let parsed = if ctx.lenient {
+        Datagram::parse_quoted(bytes)
+    } else {
+        Datagram::parse(bytes)
+    };
+    let datagram = match parsed {
         Ok(u) => u,
         Err(e) if ctx.lenient => return partial(d, "UDP", bytes, e),
         Err(e) => return d.fail(e),
     };
     let status = if datagram.checksum() == 0 {
         Status::NotPresent
-    } else if !ctx.complete {
+    } else if !ctx.complete || datagram.is_truncated() {
         Status::Unverified
     } else if datagram.verify_checksum(ctx.src, ctx.dst) {
         Status::Good
@@ -764,6 +858,13 @@ fn udp(d: &mut Dissection, bytes: &[u8], ctx: Ctx) {
             format!("UDP payload ({} bytes)", payload.len()),
         ));
     }
+    if datagram.is_truncated() {
+        fields.push(Field::note(format!(
+            "[Only {} of {} bytes present]",
+            datagram.as_bytes().len(),
+            datagram.length()
+        )));
+    }
     d.protocols.push(Protocol {
         abbrev: "udp",
         summary: format!("User Datagram Protocol, Src Port: {sport}, Dst Port: {dport}"),
@@ -786,24 +887,30 @@ const TCP_FLAG_LINES: [(&str, u16, &str); 9] = [
 ];
 
 fn tcp(d: &mut Dissection, bytes: &[u8], ctx: Ctx) {
-    let segment = match Segment::parse(bytes) {
-        Ok(s) => s,
-        Err(e) if ctx.lenient => return partial(d, "TCP", bytes, e),
-        Err(e) => return d.fail(e),
-    };
-    let status = if !ctx.complete {
-        Status::Unverified
-    } else if segment.verify_checksum(ctx.src, ctx.dst) {
-        Status::Good
-    } else {
-        Status::Bad {
-            computed: segment.compute_checksum(ctx.src, ctx.dst),
+    if ctx.lenient {
+        // Maybe cut short: read as a quote, in full if the header is whole.
+        let quoted = match Segment::parse_quoted(bytes) {
+            Ok(q) => q,
+            Err(e) => return partial(d, "TCP", bytes, e),
+        };
+        match quoted.segment() {
+            Some(segment) => tcp_segment(d, &segment, ctx),
+            None => tcp_quoted(d, &quoted, ctx),
         }
-    };
-    let flags = segment.flags();
-    // Wireshark's tcp.flags is the 12 bits after the data offset: three
-    // reserved bits, then AE, CWR, ECE, URG, ACK, PSH, RST, SYN, FIN.
-    let reserved = u16::from(segment.reserved());
+        return;
+    }
+    match Segment::parse(bytes) {
+        Ok(segment) => tcp_segment(d, &segment, ctx),
+        Err(e) => d.fail(e),
+    }
+}
+
+/// The flags word as Wireshark's `tcp.flags` reads it, with a line per bit.
+///
+/// Wireshark's tcp.flags is the 12 bits after the data offset: three
+/// reserved bits, then AE, CWR, ECE, URG, ACK, PSH, RST, SYN, FIN.
+fn tcp_flags(reserved: u8, flags: Flags) -> Field {
+    let reserved = u16::from(reserved);
     let raw_flags = (reserved << 9) | flags.bits();
     let names: Vec<&str> = flags.names().collect();
     let mut flag_lines = vec![Field::new(
@@ -827,6 +934,80 @@ fn tcp(d: &mut Dissection, bytes: &[u8], ctx: Ctx) {
             ),
         ));
     }
+    Field::new(
+        "tcp.flags",
+        Value::Uint(u64::from(raw_flags)),
+        if names.is_empty() {
+            format!("Flags: {raw_flags:#05x}")
+        } else {
+            format!("Flags: {raw_flags:#05x} ({})", names.join(", "))
+        },
+    )
+    .with_children(flag_lines)
+}
+
+/// `tcp.hdr_len`, from the data offset.
+fn tcp_header_len(data_offset: u8) -> Field {
+    let hl = usize::from(data_offset) * 4;
+    Field::new(
+        "tcp.hdr_len",
+        Value::Uint(hl as u64),
+        format!("Header Length: {hl} bytes ({data_offset})"),
+    )
+}
+
+/// The options a header carries, under one line that counts their bytes.
+fn tcp_options<'a>(
+    options: impl Iterator<Item = TcpOption<'a>> + Clone,
+    area_len: usize,
+) -> Option<Field> {
+    let fields: Vec<Field> = options.clone().map(|o| tcp_option(&o)).collect();
+    if fields.is_empty() {
+        return None;
+    }
+    let summary: Vec<String> = options.map(|o| o.kind().to_string()).collect();
+    Some(
+        Field::note(format!(
+            "Options: ({area_len} bytes), {}",
+            summary.join(", ")
+        ))
+        .with_children(fields),
+    )
+}
+
+/// The data a RST carries as text, the way Wireshark shows it: RFC 1122
+/// (§4.2.2.12) lets a RST carry data and suggests text explaining the
+/// reset, with no standard for it. Read as ASCII up to the first NUL;
+/// bytes past 0x7f become U+FFFD.
+fn reset_cause(payload: &[u8]) -> String {
+    payload
+        .iter()
+        .take_while(|&&b| b != 0)
+        .map(|&b| {
+            if b.is_ascii() {
+                char::from(b)
+            } else {
+                char::REPLACEMENT_CHARACTER
+            }
+        })
+        .collect()
+}
+
+/// A TCP header that is all here (its payload may not be).
+///
+/// Inside an ICMP error's quote, Wireshark shows the sequence number as
+/// `tcp.seq` alone, without `tcp.seq_raw`; strata does the same there.
+fn tcp_segment(d: &mut Dissection, segment: &Segment<&[u8]>, ctx: Ctx) {
+    let status = if !ctx.complete {
+        Status::Unverified
+    } else if segment.verify_checksum(ctx.src, ctx.dst) {
+        Status::Good
+    } else {
+        Status::Bad {
+            computed: segment.compute_checksum(ctx.src, ctx.dst),
+        }
+    };
+    let flags = segment.flags();
     let (sport, dport, seq, ack) = (
         segment.src_port(),
         segment.dst_port(),
@@ -835,31 +1016,29 @@ fn tcp(d: &mut Dissection, bytes: &[u8], ctx: Ctx) {
     );
     let hl = segment.header_len();
     let payload = segment.payload();
+    // From the IP header, so a segment cut short counts what it carried.
+    let len = ctx.len.saturating_sub(hl);
     let mut fields = vec![
         Field::uint("tcp.srcport", "Source Port", sport),
         Field::uint("tcp.dstport", "Destination Port", dport),
         Field::new(
             "tcp.len",
-            Value::Uint(payload.len() as u64),
-            format!("[TCP Segment Len: {}]", payload.len()),
+            Value::Uint(len as u64),
+            format!("[TCP Segment Len: {len}]"),
         ),
-        Field::uint("tcp.seq_raw", "Sequence Number (raw)", seq),
+        // Wireshark's tcp.seq and tcp.ack are relative to the first in the
+        // conversation unless told otherwise; strata does not follow
+        // conversations, so they are the raw values.
+        Field::uint("tcp.seq", "Sequence Number", seq),
+    ];
+    if !ctx.quoted {
+        fields.push(Field::uint("tcp.seq_raw", "Sequence Number (raw)", seq));
+    }
+    fields.extend([
+        Field::uint("tcp.ack", "Acknowledgment Number", ack),
         Field::uint("tcp.ack_raw", "Acknowledgment number (raw)", ack),
-        Field::new(
-            "tcp.hdr_len",
-            Value::Uint(hl as u64),
-            format!("Header Length: {hl} bytes ({})", segment.data_offset()),
-        ),
-        Field::new(
-            "tcp.flags",
-            Value::Uint(u64::from(raw_flags)),
-            if names.is_empty() {
-                format!("Flags: {raw_flags:#05x}")
-            } else {
-                format!("Flags: {raw_flags:#05x} ({})", names.join(", "))
-            },
-        )
-        .with_children(flag_lines),
+        tcp_header_len(segment.data_offset()),
+        tcp_flags(segment.reserved(), flags),
         Field::uint("tcp.window_size_value", "Window", segment.window()),
         checksum(
             "tcp.checksum",
@@ -869,39 +1048,121 @@ fn tcp(d: &mut Dissection, bytes: &[u8], ctx: Ctx) {
             status,
         ),
         Field::uint("tcp.urgent_pointer", "Urgent Pointer", segment.urgent()),
-    ];
-    let options: Vec<Field> = segment.options().map(|o| tcp_option(&o)).collect();
-    if !options.is_empty() {
-        let summary: Vec<String> = segment.options().map(|o| o.kind().to_string()).collect();
-        fields.push(
-            Field::note(format!(
-                "Options: ({} bytes), {}",
-                segment.options_bytes().len(),
-                summary.join(", ")
-            ))
-            .with_children(options),
-        );
-    }
+    ]);
+    fields.extend(tcp_options(
+        segment.options(),
+        segment.options_bytes().len(),
+    ));
     if !payload.is_empty() {
-        fields.push(Field::new(
-            "tcp.payload",
-            Value::Bytes(payload.to_vec()),
-            format!(
-                "TCP payload ({} bytes): {}",
-                payload.len(),
-                hex_preview(payload, PREVIEW)
-            ),
-        ));
+        if flags.contains(Flags::RST) {
+            let cause = reset_cause(payload);
+            fields.push(
+                Field::new(
+                    "tcp.reset_cause",
+                    Value::Text(cause.clone()),
+                    format!("Reset cause: {cause}"),
+                )
+                .with_children(vec![Field::note(format!(
+                    "[RST data ({} bytes): {}]",
+                    payload.len(),
+                    hex_preview(payload, PREVIEW)
+                ))]),
+            );
+        } else {
+            fields.push(Field::new(
+                "tcp.payload",
+                Value::Bytes(payload.to_vec()),
+                format!(
+                    "TCP payload ({} bytes): {}",
+                    payload.len(),
+                    hex_preview(payload, PREVIEW)
+                ),
+            ));
+        }
+    }
+    if payload.len() < len {
+        fields.push(Field::note(format!(
+            "[Only {} of {len} payload bytes present]",
+            payload.len()
+        )));
     }
     let mut summary =
         format!("Transmission Control Protocol, Src Port: {sport}, Dst Port: {dport}, Seq: {seq}");
     if flags.contains(Flags::ACK) {
         summary.push_str(&format!(", Ack: {ack}"));
     }
-    summary.push_str(&format!(", Len: {}", payload.len()));
+    summary.push_str(&format!(", Len: {len}"));
     d.protocols.push(Protocol {
         abbrev: "tcp",
         summary,
+        fields,
+    });
+}
+
+/// A TCP header cut short, as an ICMP error may quote it (or a snapshot
+/// length cut it): at least the ports and the sequence number, the other
+/// fields as far as they go.
+fn tcp_quoted(d: &mut Dissection, quoted: &QuotedSegment<&[u8]>, ctx: Ctx) {
+    let (sport, dport, seq) = (quoted.src_port(), quoted.dst_port(), quoted.seq());
+    let mut fields = vec![
+        Field::uint("tcp.srcport", "Source Port", sport),
+        Field::uint("tcp.dstport", "Destination Port", dport),
+    ];
+    if let Some(hl) = quoted.header_len() {
+        let len = ctx.len.saturating_sub(hl);
+        fields.push(Field::new(
+            "tcp.len",
+            Value::Uint(len as u64),
+            format!("[TCP Segment Len: {len}]"),
+        ));
+    }
+    fields.push(Field::uint("tcp.seq", "Sequence Number", seq));
+    if !ctx.quoted {
+        fields.push(Field::uint("tcp.seq_raw", "Sequence Number (raw)", seq));
+    }
+    if let Some(ack) = quoted.ack() {
+        fields.push(Field::uint("tcp.ack", "Acknowledgment Number", ack));
+        fields.push(Field::uint(
+            "tcp.ack_raw",
+            "Acknowledgment number (raw)",
+            ack,
+        ));
+    }
+    fields.extend(quoted.data_offset().map(tcp_header_len));
+    if let (Some(reserved), Some(flags)) = (quoted.reserved(), quoted.flags()) {
+        fields.push(tcp_flags(reserved, flags));
+    }
+    if let Some(window) = quoted.window() {
+        fields.push(Field::uint("tcp.window_size_value", "Window", window));
+    }
+    if let Some(value) = quoted.checksum() {
+        fields.push(checksum(
+            "tcp.checksum",
+            "tcp.checksum.status",
+            "Checksum",
+            value,
+            Status::Unverified,
+        ));
+    }
+    if let Some(urgent) = quoted.urgent() {
+        fields.push(Field::uint("tcp.urgent_pointer", "Urgent Pointer", urgent));
+    }
+    if let Some(hl) = quoted.header_len() {
+        fields.extend(tcp_options(
+            quoted.options(),
+            hl.saturating_sub(strata_tcp::HEADER_LEN),
+        ));
+    }
+    let present = quoted.as_bytes().len();
+    fields.push(Field::note(match quoted.header_len() {
+        Some(hl) => format!("[Header cut short: {present} of {hl} bytes present]"),
+        None => format!("[Header cut short: {present} bytes present]"),
+    }));
+    d.protocols.push(Protocol {
+        abbrev: "tcp",
+        summary: format!(
+            "Transmission Control Protocol, Src Port: {sport}, Dst Port: {dport}, Seq: {seq}"
+        ),
         fields,
     });
 }

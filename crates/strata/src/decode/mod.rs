@@ -19,8 +19,16 @@
 //! - A wrong checksum is a field value (`ip.checksum.status` = `"Bad"`), not
 //!   an error: the packet is still well formed.
 //! - An ICMP error message's quoted datagram is dissected too (IPv4 header
-//!   and, where enough of it is quoted, the UDP or TCP header), so fields
-//!   such as `ip.src` then occur twice, as in Wireshark.
+//!   and the UDP or TCP header, as far as it is quoted: the 8 bytes RFC 792
+//!   guarantees give the ports, and TCP's sequence number), so fields such
+//!   as `ip.src` then occur twice, as in Wireshark. A transport header cut
+//!   short by a quote, a fragment or a snapshot length shows what is there;
+//!   checksums over bytes that are missing are unverified.
+//! - Where Wireshark guesses, strata guesses the same way, so that the
+//!   fields agree: a ping timestamp at the start of ICMP echo data
+//!   (`icmp.data_time`, judged against the capture time, so only for
+//!   frames from a capture), and the data of a RST shown as text
+//!   (`tcp.reset_cause`, RFC 1122 §4.2.2.12) rather than as payload.
 //!
 //! ```
 //! use strata::decode::dissect;
@@ -205,7 +213,7 @@ pub const LINKTYPE_ETHERNET: u32 = 1;
 #[must_use]
 pub fn dissect(frame: &[u8]) -> Dissection {
     let mut d = Dissection::default();
-    layers::ethernet(&mut d, frame, false);
+    layers::ethernet(&mut d, frame, layers::Capture::default());
     d
 }
 
@@ -221,8 +229,11 @@ pub fn dissect_frame(meta: &FrameMeta, data: &[u8]) -> Dissection {
     let mut d = Dissection::default();
     d.protocols.push(layers::frame(meta, data));
     if meta.link_type == LINKTYPE_ETHERNET {
-        let snapped = data.len() < meta.orig_len as usize;
-        layers::ethernet(&mut d, data, snapped);
+        let cap = layers::Capture {
+            snapped: data.len() < meta.orig_len as usize,
+            time: Some(meta.timestamp),
+        };
+        layers::ethernet(&mut d, data, cap);
     } else {
         layers::data(
             &mut d,

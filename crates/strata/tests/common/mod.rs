@@ -93,7 +93,9 @@ pub const FIELDS: &[&str] = &[
     "udp.payload",
     "tcp.srcport",
     "tcp.dstport",
+    "tcp.seq",
     "tcp.seq_raw",
+    "tcp.ack",
     "tcp.ack_raw",
     "tcp.hdr_len",
     "tcp.flags",
@@ -122,22 +124,17 @@ pub const FIELDS: &[&str] = &[
     "tcp.option_len",
     "tcp.len",
     "tcp.payload",
+    "tcp.reset_cause",
     "data.data",
     "data.len",
 ];
 
-/// Fields strata deliberately does not produce, with the reason; a frame's
-/// value for them is not compared.
-pub const NOT_PRODUCED: &[(&str, &str)] = &[(
-    "icmp.data_time",
-    "Wireshark guesses that the first bytes of ping's echo data are a \
-     timestamp; strata shows echo data as data",
-)];
-
 /// tshark preferences for the reference output: Wireshark 4.0's defaults,
 /// except that checksums are verified (so the status fields compare), IPv4
 /// is not reassembled (strata dissects each frame on its own), and sequence
-/// numbers are absolute (so SACK edges are the raw values).
+/// numbers are absolute (so `tcp.seq`, `tcp.ack` and SACK edges are the raw
+/// values). tshark prints times in the local time zone, so it runs with
+/// [`TSHARK_TZ`].
 pub const TSHARK_PREFS: &[&str] = &[
     "ip.check_checksum:TRUE",
     "udp.check_checksum:TRUE",
@@ -146,6 +143,9 @@ pub const TSHARK_PREFS: &[&str] = &[
     "tcp.analyze_sequence_numbers:FALSE",
     "tcp.relative_sequence_numbers:FALSE",
 ];
+
+/// The time zone tshark runs in, live and for the stored references.
+pub const TSHARK_TZ: &str = "UTC";
 
 pub fn data_dir() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/data")
@@ -162,6 +162,38 @@ pub fn run(args: &[&str]) -> Output {
         .stdin(std::process::Stdio::null())
         .output()
         .expect("the strata binary runs")
+}
+
+/// Whether tshark is on PATH, for the live comparisons.
+pub fn tshark_available() -> bool {
+    Command::new("tshark")
+        .arg("--version")
+        .output()
+        .is_ok_and(|o| o.status.success())
+}
+
+/// tshark's `-T json` output for `file`, made the way the stored references
+/// are (`make-captures.sh`): [`TSHARK_PREFS`], [`FIELDS`], [`TSHARK_TZ`].
+pub fn tshark_json(file: &Path) -> String {
+    let mut cmd = Command::new("tshark");
+    cmd.env("TZ", TSHARK_TZ)
+        .arg("-r")
+        .arg(file)
+        .args(["-T", "json"]);
+    for pref in TSHARK_PREFS {
+        cmd.args(["-o", pref]);
+    }
+    for field in FIELDS {
+        cmd.args(["-e", field]);
+    }
+    let out = cmd.output().unwrap();
+    assert!(
+        out.status.success(),
+        "tshark failed on {}: {}",
+        file.display(),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8(out.stdout).unwrap()
 }
 
 /// `strata decode FILE --format json`, one object per frame.
@@ -217,8 +249,12 @@ fn tshark_values(field: &str, layers: &serde_json::Map<String, Value>) -> Vec<St
 ///   decimal;
 /// - `tcp.options.sack_perm` is a field without a value whose `-e` output
 ///   is the option's bytes (`0402`): its presence → `1`;
+/// - `icmp.data_time`, an absolute time tshark writes as
+///   `Nov 26, 2026 10:45:01.000000000 UTC`, → strata's
+///   `2026-11-26 10:45:01.000000000 UTC` (same instant, same digits);
 /// - everything else (decimal numbers, `1`/`0` booleans, addresses, hex
-///   byte strings, `frame.time_epoch`, checksum status codes) is kept.
+///   byte strings, text, `frame.time_epoch`, checksum status codes) is
+///   kept.
 ///
 /// And one list-level rule, in [`tshark_values`]: Wireshark lists every
 /// zero byte after a TCP End-of-Option-List as one more EOL
@@ -228,12 +264,29 @@ pub fn norm_tshark(field: &str, s: &str) -> String {
     if field == "tcp.options.sack_perm" {
         return "1".into();
     }
+    if field == "icmp.data_time" {
+        return iso_time(s).unwrap_or_else(|| panic!("bad time {s:?} in {field}"));
+    }
     match s.strip_prefix("0x") {
         Some(hex) => u64::from_str_radix(hex, 16)
             .unwrap_or_else(|_| panic!("bad hex {s} in {field}"))
             .to_string(),
         None => s.to_owned(),
     }
+}
+
+/// `Mon DD, YYYY hh:mm:ss.fffffffff ZONE` → `YYYY-MM-DD hh:mm:ss.fffffffff ZONE`.
+fn iso_time(s: &str) -> Option<String> {
+    const MONTHS: [&str; 12] = [
+        "Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec",
+    ];
+    let mut words = s.split(' ');
+    let name = words.next()?;
+    let month = MONTHS.iter().position(|m| *m == name)? + 1;
+    let day: u32 = words.next()?.strip_suffix(',')?.trim().parse().ok()?;
+    let year: u32 = words.next()?.parse().ok()?;
+    let rest: Vec<&str> = words.collect();
+    Some(format!("{year:04}-{month:02}-{day:02} {}", rest.join(" ")))
 }
 
 /// How strata's JSON value is made comparable:
@@ -266,70 +319,12 @@ fn strata_values(field: &str, frame: &Value) -> Vec<String> {
     }
 }
 
-/// Whether a field of a frame is left out of the comparison, and why.
-///
-/// Besides [`NOT_PRODUCED`]: where Wireshark found a ping timestamp in echo
-/// data (`icmp.data_time`), it shows only the bytes after it as
-/// `data.data`, so `data.*` differ by design in those frames.
-pub fn excluded(
-    field: &str,
-    tshark: &serde_json::Map<String, Value>,
-    ours: &Value,
-) -> Option<&'static str> {
-    if let Some((_, why)) = NOT_PRODUCED.iter().find(|(f, _)| *f == field) {
-        return Some(why);
-    }
-    if field.starts_with("data.") && tshark.contains_key("icmp.data_time") {
-        return Some("Wireshark split a ping timestamp off the echo data");
-    }
-    if field == "tcp.payload" && tshark_values("tcp.flags.reset", tshark) == ["1"] {
-        return Some("Wireshark shows the data of a RST as tcp.reset_cause, strata as tcp.payload");
-    }
-    if (field.starts_with("tcp.") || field.starts_with("udp.") || field.starts_with("data."))
-        && quotes_partial_datagram(ours)
-    {
-        return Some(
-            "an ICMP error quoting only the start of a TCP/UDP message: strata-tcp and \
-             strata-udp cannot parse a cut-short header or datagram, so strata shows the \
-             quoted transport bytes as data where Wireshark shows the ports",
-        );
-    }
-    None
-}
-
-/// Whether strata's frame is an ICMP error whose quoted datagram is cut
-/// short (its total length exceeds the bytes quoted). Computed from the
-/// values both tools agree on (they are compared too): the outer and
-/// quoted `ip.len`, the outer `ip.hdr_len`, and ICMP's 8-byte header.
-fn quotes_partial_datagram(ours: &Value) -> bool {
-    let is_error = matches!(
-        ours.get("icmp.type").and_then(Value::as_u64),
-        Some(3 | 4 | 5 | 11 | 12)
-    );
-    let (Some(Value::Array(lens)), Some(hdr)) = (ours.get("ip.len"), ours.get("ip.hdr_len")) else {
-        return false;
-    };
-    let (Some(outer), Some(quoted)) = (
-        lens.first().and_then(Value::as_u64),
-        lens.get(1).and_then(Value::as_u64),
-    ) else {
-        return false;
-    };
-    let outer_hdr = hdr
-        .as_u64()
-        .or_else(|| hdr.get(0).and_then(Value::as_u64))
-        .unwrap_or(20);
-    is_error && quoted > outer.saturating_sub(outer_hdr + 8)
-}
-
 /// What one comparison covered.
 #[derive(Debug, Default)]
 pub struct Tally {
     pub frames: usize,
     /// Field values compared and equal, per field.
     pub compared: BTreeMap<&'static str, usize>,
-    /// Field occurrences skipped, per reason.
-    pub skipped: BTreeMap<&'static str, usize>,
 }
 
 /// Compares strata's frames with tshark's, field by field; returns every
@@ -355,12 +350,6 @@ pub fn compare(
         }
         for &field in FIELDS {
             let theirs = tshark_values(field, layers);
-            if let Some(why) = excluded(field, layers, frame) {
-                if !theirs.is_empty() || frame.get(field).is_some() {
-                    *tally.skipped.entry(why).or_default() += 1;
-                }
-                continue;
-            }
             let mine = strata_values(field, frame);
             if mine == theirs {
                 if !mine.is_empty() {

@@ -29,13 +29,18 @@ MAC_B=02:00:5e:12:00:02
 WORK="$(mktemp -d)"
 TCPDUMP_PID=""
 BG_PIDS=()
+# Set once setup() has made the namespaces, so that only a run that made
+# them deletes them (--references-only makes none).
+MADE_NS=""
 
 cleanup() {
     set +e
     [ -n "$TCPDUMP_PID" ] && kill -INT "$TCPDUMP_PID" 2>/dev/null
     for pid in "${BG_PIDS[@]}"; do kill "$pid" 2>/dev/null; done
-    ip netns del "$NS_A" 2>/dev/null
-    ip netns del "$NS_B" 2>/dev/null
+    if [ -n "$MADE_NS" ]; then
+        ip netns del "$NS_A" 2>/dev/null
+        ip netns del "$NS_B" 2>/dev/null
+    fi
     rm -rf "$WORK"
 }
 trap cleanup EXIT INT TERM
@@ -44,6 +49,7 @@ in_a() { ip netns exec "$NS_A" "$@"; }
 in_b() { ip netns exec "$NS_B" "$@"; }
 
 setup() {
+    MADE_NS=1
     ip netns del "$NS_A" 2>/dev/null || true
     ip netns del "$NS_B" 2>/dev/null || true
     ip netns add "$NS_A"
@@ -325,7 +331,7 @@ FIELDS=(
     ip.src ip.dst ip.opt.type ip.opt.len
     icmp.type icmp.code icmp.checksum icmp.checksum.status icmp.ident icmp.seq icmp.data_time icmp.mtu
     udp.srcport udp.dstport udp.length udp.checksum udp.checksum.status udp.payload
-    tcp.srcport tcp.dstport tcp.seq_raw tcp.ack_raw tcp.hdr_len tcp.flags
+    tcp.srcport tcp.dstport tcp.seq tcp.seq_raw tcp.ack tcp.ack_raw tcp.hdr_len tcp.flags
     tcp.flags.res tcp.flags.ae tcp.flags.cwr tcp.flags.ece tcp.flags.urg tcp.flags.ack
     tcp.flags.push tcp.flags.reset tcp.flags.syn tcp.flags.fin
     tcp.window_size_value tcp.checksum tcp.checksum.status tcp.urgent_pointer
@@ -333,7 +339,7 @@ FIELDS=(
     tcp.options.sack_le tcp.options.sack_re
     tcp.options.timestamp.tsval tcp.options.timestamp.tsecr
     tcp.option_kind tcp.option_len
-    tcp.len tcp.payload
+    tcp.len tcp.payload tcp.reset_cause
     data.data data.len
 )
 
@@ -341,7 +347,8 @@ FIELDS=(
 # status fields say Good/Bad as strata does), IPv4 is not reassembled
 # (strata's decoder dissects each frame on its own: a first fragment's
 # transport header is dissected, later fragments are data), and sequence
-# numbers are absolute (so SACK edges are the raw values strata shows).
+# numbers are absolute (so tcp.seq, tcp.ack and SACK edges are the raw
+# values strata shows). Times (icmp.data_time) are printed in UTC.
 reference() {
     local file="$1"
     local args=(-r "$file" -T json
@@ -350,7 +357,7 @@ reference() {
         -o tcp.relative_sequence_numbers:FALSE)
     for f in "${FIELDS[@]}"; do args+=(-e "$f"); done
     # Compacted to one frame per line: tshark's pretty printing triples the size.
-    tshark "${args[@]}" 2>/dev/null | python3 -c '
+    TZ=UTC tshark "${args[@]}" 2>/dev/null | python3 -c '
 import json, sys
 frames = json.load(sys.stdin)
 sys.stdout.write("[\n" + ",\n".join(json.dumps(f, separators=(",", ":")) for f in frames) + "\n]\n")
