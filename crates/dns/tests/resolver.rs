@@ -429,10 +429,12 @@ fn spoofed_answers_are_ignored_and_the_real_one_accepted() {
     // Not a response (QR clear).
     let not_response = respond_with(&t, Flags::QUERY, &evil);
     sim.r.handle_udp(now, t.server, source_port, &not_response);
-    // Garbage.
+    // Garbage, and a cut-off message with the right ID.
     sim.r.handle_udp(now, t.server, source_port, &[0xde, 0xad]);
+    sim.r
+        .handle_udp(now, t.server, source_port, &good[..good.len() - 1]);
     assert!(sim.events().is_empty());
-    assert_eq!(sim.r.stats().ignored, 8);
+    assert_eq!(sim.r.stats().ignored, 9);
     assert_eq!(sim.r.stats().malformed, 1);
 
     sim.deliver(&t, &good);

@@ -782,6 +782,8 @@ impl<R: RandomSource> Resolver<R> {
     }
 
     /// A TCP stream the resolver no longer needs; the caller closes it.
+    /// Streams queue here until polled, so a caller using TCP drains this
+    /// along with the events.
     pub fn poll_close(&mut self) -> Option<StreamId> {
         self.closes.pop_front()
     }
@@ -801,12 +803,19 @@ impl<R: RandomSource> Resolver<R> {
     /// `from` from that port, with the same ID and question; otherwise it is
     /// counted in [`Stats::ignored`] and dropped.
     pub fn handle_udp(&mut self, now: Instant, from: SocketAddr, to_port: u16, bytes: &[u8]) {
-        let Some(reply) = codec::parse_reply(bytes) else {
+        // The port and ID are checked before the message is parsed, so a
+        // flood of forged datagrams costs a map lookup each.
+        let Some(&[hi, lo]) = bytes.get(..2) else {
             self.stats.malformed += 1;
             self.stats.ignored += 1;
             return;
         };
-        let Some(&txid) = self.udp.get(&(to_port, reply.id)) else {
+        let Some(&txid) = self.udp.get(&(to_port, u16::from_be_bytes([hi, lo]))) else {
+            self.stats.ignored += 1;
+            return;
+        };
+        let Some(reply) = codec::parse_reply(bytes) else {
+            self.stats.malformed += 1;
             self.stats.ignored += 1;
             return;
         };

@@ -216,7 +216,10 @@ pub struct Stats {
     /// question; duplicates; answers to finished queries; unparseable
     /// bytes) and were dropped.
     pub ignored: u64,
-    /// Of the ignored, those that were not a well-formed DNS response.
+    /// Of the ignored, those that did not parse as a DNS message although
+    /// they carried an outstanding query's port and ID (or were too short
+    /// to carry an ID). Datagrams are matched on port and ID before they
+    /// are parsed.
     pub malformed: u64,
     /// Queries that went unanswered within their timeout.
     pub timeouts: u64,
