@@ -37,11 +37,16 @@ struct Table {
 /// with its length, so two suffixes with different keys differ.
 #[inline]
 fn key(suffix: &[u8]) -> u64 {
-    let mut first = [0u8; 8];
-    let n = suffix.len().min(8);
-    if let (Some(dst), Some(src)) = (first.get_mut(..n), suffix.get(..n)) {
-        dst.copy_from_slice(src);
-    }
+    let first = match suffix.first_chunk::<8>() {
+        Some(chunk) => *chunk,
+        None => {
+            let mut first = [0u8; 8];
+            for (d, s) in first.iter_mut().zip(suffix) {
+                *d = *s;
+            }
+            first
+        }
+    };
     u64::from_le_bytes(first) ^ ((suffix.len() as u64) << 56)
 }
 
@@ -82,6 +87,10 @@ impl Table {
 /// Whether the name written at `at` of `buf` (pointers allowed) is exactly
 /// the uncompressed `wire`.
 fn written_equals(buf: &[u8], mut at: usize, wire: &[u8]) -> bool {
+    // Usually the earlier name was written out in full: one comparison.
+    if buf.get(at..at + wire.len()) == Some(wire) {
+        return true;
+    }
     let mut w = 0usize;
     // A name has at most 127 labels plus pointers between them; the builder
     // writes only backward pointers, but stay finite whatever the buffer.
@@ -248,8 +257,9 @@ impl<'b> Builder<'b> {
     ) -> Result<(), EmitError> {
         self.entry(Section::Question, |b| {
             b.name(name, true)?;
-            b.put_u16(qtype.0)?;
-            b.put_u16(qclass.0)
+            let [t0, t1] = qtype.0.to_be_bytes();
+            let [c0, c1] = qclass.0.to_be_bytes();
+            b.put(&[t0, t1, c0, c1])
         })
     }
 
@@ -280,11 +290,11 @@ impl<'b> Builder<'b> {
         }
         self.entry(section, |b| {
             b.name(name, true)?;
-            b.put_u16(data.rtype().0)?;
-            b.put_u16(class.0)?;
-            b.put(&ttl.to_be_bytes())?;
-            let rdlen_at = b.len;
-            b.put_u16(0)?;
+            let [t0, t1] = data.rtype().0.to_be_bytes();
+            let [c0, c1] = class.0.to_be_bytes();
+            let [l0, l1, l2, l3] = ttl.to_be_bytes();
+            b.put(&[t0, t1, c0, c1, l0, l1, l2, l3, 0, 0])?;
+            let rdlen_at = b.len - 2;
             let start = b.len;
             b.rdata(data)?;
             let rdlen = b.len - start;
@@ -416,29 +426,60 @@ impl<'b> Builder<'b> {
 
     /// Writes a name, compressed against (and recorded in) the table when
     /// `compress` is set.
+    #[inline]
     fn name(&mut self, name: Name<'_>, compress: bool) -> Result<(), EmitError> {
+        match contiguous(name) {
+            Some(wire) => self.name_wire(wire, compress),
+            None => self.name_copied(name, compress),
+        }
+    }
+
+    /// [`Builder::name`] for a name that continues through pointers in its
+    /// own message: copied out first.
+    #[cold]
+    fn name_copied(&mut self, name: Name<'_>, compress: bool) -> Result<(), EmitError> {
         let mut copy = [0u8; MAX_NAME_LEN];
-        let wire = contiguous(name, &mut copy);
+        let mut len = 0usize;
+        for label in name.labels() {
+            let end = len + 1 + label.len();
+            let Some(dst) = copy.get_mut(len..end) else {
+                break;
+            };
+            if let Some((first, rest)) = dst.split_first_mut() {
+                *first = label.len() as u8;
+                rest.copy_from_slice(label);
+            }
+            len = end;
+        }
+        // The root label is the zero already there.
+        self.name_wire(copy.get(..=len).unwrap_or(&[0]), compress)
+    }
+
+    /// Writes a name given in uncompressed wire form.
+    #[inline]
+    fn name_wire(&mut self, wire: &[u8], compress: bool) -> Result<(), EmitError> {
         if !compress {
             return self.put(wire);
         }
         // Try the whole name, then each shorter suffix; the root alone is
         // one byte, never worth a pointer.
-        let mut at = 0usize;
-        while let Some(&len) = wire.get(at) {
-            if len == 0 {
-                break;
+        if self.table.len > 0 {
+            let mut at = 0usize;
+            while let Some(&len) = wire.get(at) {
+                if len == 0 {
+                    break;
+                }
+                let suffix = wire.get(at..).unwrap_or(&[]);
+                if let Some(target) = self.table.find(&*self.buf, suffix) {
+                    let prefix = wire.get(..at).unwrap_or(&[]);
+                    let base = self.len;
+                    self.put(prefix)?;
+                    self.put_u16(0xc000 | target)?;
+                    self.remember(base, prefix, wire);
+                    return Ok(());
+                }
+                at += usize::from(len) + 1;
             }
-            let suffix = wire.get(at..).unwrap_or(&[]);
-            if let Some(target) = self.table.find(&*self.buf, suffix) {
-                let prefix = wire.get(..at).unwrap_or(&[]);
-                let base = self.len;
-                self.put(prefix)?;
-                self.put_u16(0xc000 | target)?;
-                self.remember(base, prefix, wire);
-                return Ok(());
-            }
-            at += usize::from(len) + 1;
         }
         let base = self.len;
         self.put(wire)?;
@@ -530,38 +571,23 @@ impl<'b> Builder<'b> {
     }
 }
 
-/// The name in uncompressed wire form: borrowed when it lies contiguous in
-/// its bytes (a [`NameBuf`](crate::wire::NameBuf), or a message name without
-/// pointers), else copied into `copy`.
+/// The name in uncompressed wire form when it lies contiguous in its bytes
+/// (a [`NameBuf`](crate::wire::NameBuf), or a message name without
+/// pointers).
 #[inline]
-fn contiguous<'n>(name: Name<'n>, copy: &'n mut [u8; MAX_NAME_LEN]) -> &'n [u8] {
+fn contiguous(name: Name<'_>) -> Option<&[u8]> {
     let (msg, start) = name.parts();
     let mut pos = start;
     while let Some(&byte) = msg.get(pos) {
         if byte == 0 {
-            return msg.get(start..=pos).unwrap_or(&[0]);
+            return msg.get(start..=pos);
         }
         if byte >= 0x40 {
-            break;
+            return None;
         }
         pos += usize::from(byte) + 1;
     }
-    let mut len = 0usize;
-    for label in name.labels() {
-        let end = len + 1 + label.len();
-        let Some(dst) = copy.get_mut(len..end) else {
-            break;
-        };
-        if let Some((first, rest)) = dst.split_first_mut() {
-            *first = label.len() as u8;
-            rest.copy_from_slice(label);
-        }
-        len = end;
-    }
-    if let Some(root) = copy.get_mut(len) {
-        *root = 0;
-    }
-    copy.get(..=len).unwrap_or(&[0])
+    None
 }
 
 /// Header and fixed-field sizes, kept next to the code that writes them.
