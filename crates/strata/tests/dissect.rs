@@ -597,9 +597,26 @@ fn rst_data_is_the_reset_cause() {
         (&b"a\x01b\xffc!!"[..], "a\u{1}b\u{fffd}c!!"),
         (b"ab\0cdef", "ab"),
         (b"\0urgent", ""),
+        (b"a\tb\nc\r!", "a\tb\nc\r!"),
     ] {
         let mut g = f.clone();
         g[data_at..].copy_from_slice(data);
-        assert_eq!(dissect(&g).to_json()["tcp.reset_cause"], cause);
+        let d = dissect(&g);
+        assert_eq!(d.to_json()["tcp.reset_cause"], cause);
+        // One tree line, control characters escaped.
+        let line = d
+            .tree()
+            .lines()
+            .find(|l| l.contains("Reset cause"))
+            .unwrap()
+            .to_owned();
+        assert!(!line.contains(['\t', '\r']), "{line:?}");
     }
+    let mut g = f.clone();
+    g[data_at..].copy_from_slice(b"a\tb\nc\r!");
+    assert!(
+        dissect(&g)
+            .tree()
+            .contains("    Reset cause: a\\tb\\nc\\r!\n")
+    );
 }

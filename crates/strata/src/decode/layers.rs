@@ -1056,17 +1056,24 @@ fn tcp_segment(d: &mut Dissection, segment: &Segment<&[u8]>, ctx: Ctx) {
     if !payload.is_empty() {
         if flags.contains(Flags::RST) {
             let cause = reset_cause(payload);
+            // The tree keeps one line per field: control characters in the
+            // text are shown escaped there (the JSON value keeps them).
+            let mut line = String::from("Reset cause: ");
+            for c in cause.chars() {
+                if c.is_control() {
+                    line.extend(c.escape_default());
+                } else {
+                    line.push(c);
+                }
+            }
             fields.push(
-                Field::new(
-                    "tcp.reset_cause",
-                    Value::Text(cause.clone()),
-                    format!("Reset cause: {cause}"),
-                )
-                .with_children(vec![Field::note(format!(
-                    "[RST data ({} bytes): {}]",
-                    payload.len(),
-                    hex_preview(payload, PREVIEW)
-                ))]),
+                Field::new("tcp.reset_cause", Value::Text(cause), line).with_children(vec![
+                    Field::note(format!(
+                        "[RST data ({} bytes): {}]",
+                        payload.len(),
+                        hex_preview(payload, PREVIEW)
+                    )),
+                ]),
             );
         } else {
             fields.push(Field::new(
