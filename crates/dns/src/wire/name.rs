@@ -135,13 +135,31 @@ pub(crate) fn skip(msg: &[u8], start: usize) -> usize {
 pub struct Name<'a> {
     msg: &'a [u8],
     start: usize,
+    /// When non-zero, the name lies uncompressed in `msg[start..start +
+    /// flat]` (names of a [`NameBuf`]): the builder copies it without a walk.
+    flat: u16,
 }
 
 impl<'a> Name<'a> {
     /// A name known to be valid at `start` of `msg`.
     #[inline]
     pub(crate) const fn new_unchecked(msg: &'a [u8], start: usize) -> Self {
-        Name { msg, start }
+        Name {
+            msg,
+            start,
+            flat: 0,
+        }
+    }
+
+    /// The uncompressed wire form, if known to lie contiguous without a
+    /// walk.
+    #[inline]
+    pub(crate) fn flat_wire(&self) -> Option<&'a [u8]> {
+        if self.flat == 0 {
+            return None;
+        }
+        self.msg
+            .get(self.start..self.start + usize::from(self.flat))
     }
 
     /// The bytes the name lives in and where it starts.
@@ -489,7 +507,11 @@ impl NameBuf {
     #[inline]
     #[must_use]
     pub fn as_name(&self) -> Name<'_> {
-        Name::new_unchecked(self.as_wire(), 0)
+        Name {
+            msg: self.as_wire(),
+            start: 0,
+            flat: u16::from(self.len),
+        }
     }
 
     /// The labels, most specific first, root excluded.
