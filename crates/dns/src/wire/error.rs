@@ -164,6 +164,14 @@ impl fmt::Display for RDataError {
     }
 }
 
+impl core::error::Error for RDataError {}
+
+impl LayerError for RDataError {
+    fn layer(&self) -> Layer {
+        Layer::Dns
+    }
+}
+
 /// Why bytes are not a DNS message.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 #[non_exhaustive]
