@@ -594,3 +594,111 @@ fn close_with_unread_data_resets() {
     assert_eq!(a.state(), State::Closed);
     assert!(one(&mut a, ms(0)).has(Flags::RST));
 }
+
+#[test]
+fn syn_cookie_handshake() {
+    // RFC 4987 §3.6: the listener answers the SYN statelessly, with the
+    // cookie as its ISN (and options in the TSval), and builds the
+    // connection only from the returning ACK.
+    use strata_tcp::cookie::{CookieJar, SynParams};
+    let jar = CookieJar::new([3; 16]);
+    let mut a = client(cfg());
+    let syn = one(&mut a, ms(0));
+    let params = SynParams::from_syn(&syn.repr.options, false);
+    let now = ms(5);
+    let clock = Connection::timestamp_clock(0, now);
+    let cookie = jar.encode(now, B, A, syn.repr.seq, &params, clock);
+    let synack = Connection::cookie_syn_ack(
+        now,
+        B,
+        A,
+        &syn.repr,
+        &cookie.params,
+        &cfg(),
+        cookie.isn,
+        cookie.tsval,
+    );
+    assert_eq!(synack.seq, cookie.isn);
+    deliver(&mut a, ms(6), &build(B_IP, A_IP, synack, &[]));
+    assert_eq!(a.state(), State::Established);
+    a.send(b"first request").unwrap();
+    let segs = drain(&mut a, ms(6));
+    // The ACK carries the first data (no separate ACK is needed).
+    let ack = &segs[0];
+    let tsecr = ack.repr.options.timestamps.map(|t| t.tsecr);
+    let peer = jar
+        .decode(ms(7), B, A, ack.repr.ack, ack.repr.seq, tsecr)
+        .unwrap();
+    assert_eq!(peer, cookie.params);
+    let mut b =
+        Connection::from_cookie(ms(7), B, A, &peer, &ack.repr, ack.payload(), cfg()).unwrap();
+    assert_eq!(b.state(), State::Established);
+    assert_eq!(events(&mut b), [Event::Established, Event::Readable]);
+    assert_eq!(read_all(&mut b), b"first request");
+    assert!(b.sack_enabled() && b.timestamps_enabled());
+    assert_eq!(b.window_shifts(), a.window_shifts());
+    b.send(b"response").unwrap();
+    pump(&mut a, &mut b, ms(8));
+    assert_eq!(read_all(&mut a), b"response");
+    // A non-ACK cannot complete a cookie handshake.
+    assert_eq!(
+        Connection::from_cookie(ms(7), B, A, &peer, &syn.repr, &[], cfg()).unwrap_err(),
+        Error::InvalidSegment
+    );
+}
+
+#[test]
+fn sequence_numbers_wrap_around() {
+    // Both ISNs just below 2^32: every comparison must be modulo 2^32
+    // (RFC 9293 §3.4).
+    let mut a = Connection::connect_with_iss(ms(0), A, B, cfg(), u32::MAX - 1000).unwrap();
+    let syn = one(&mut a, ms(0));
+    let mut b = Connection::accept(ms(0), B, A, &syn.repr, cfg(), u32::MAX - 5).unwrap();
+    pump(&mut a, &mut b, ms(0));
+    assert_eq!(b.state(), State::Established);
+    let data = pattern(300_000, 9);
+    let back = pattern(100_000, 10);
+    let (mut sa, mut sb, mut ga, mut gb) = (0, 0, Vec::new(), Vec::new());
+    let mut now = ms(0);
+    while gb.len() < data.len() || ga.len() < back.len() {
+        sa += a.send(&data[sa..]).unwrap_or(0);
+        sb += b.send(&back[sb..]).unwrap_or(0);
+        pump(&mut a, &mut b, now);
+        gb.extend(read_all(&mut b));
+        ga.extend(read_all(&mut a));
+        now += Duration::from_millis(50);
+        a.handle_timeout(now);
+        b.handle_timeout(now);
+        assert!(now < ms(100_000));
+    }
+    assert!(gb == data && ga == back);
+    assert!(a.snd_nxt() < 1_000_000, "sequence space wrapped");
+}
+
+#[test]
+fn slow_start_restarts_after_idle() {
+    // RFC 5681 §4.1: "if the TCP has not sent data in an interval exceeding
+    // the retransmission timeout ... cwnd is reduced to ... RW = min(IW,
+    // cwnd)".
+    let (mut a, mut b) = established(cfg(), cfg());
+    let data = pattern(200_000, 11);
+    let mut sent = 0;
+    let mut now = ms(0);
+    while sent < data.len() {
+        sent += a.send(&data[sent..]).unwrap_or(0);
+        pump(&mut a, &mut b, now);
+        read_all(&mut b);
+        now += Duration::from_millis(50);
+        a.handle_timeout(now);
+        b.handle_timeout(now);
+    }
+    pump(&mut a, &mut b, now);
+    let grown = a.cwnd();
+    assert!(grown > 14_480, "cwnd {grown}");
+    // Idle for 10 s, then send again: the first flight is IW again.
+    now += Duration::from_secs(10);
+    a.send(&pattern(100_000, 12)).unwrap();
+    let burst = drain(&mut a, now);
+    assert_eq!(burst.len(), 10);
+    assert_eq!(a.cwnd(), 14_480);
+}

@@ -25,6 +25,49 @@
 //! range lists grow only when more gaps exist than ever before).
 //!
 //! Panic contract: no input (segment, call sequence, time) panics.
+//!
+//! ```
+//! use core::net::{Ipv4Addr, SocketAddrV4};
+//! use strata_core::time::Instant;
+//! use strata_tcp::connection::{Config, Connection, Event, State};
+//! use strata_tcp::Segment;
+//!
+//! let client = SocketAddrV4::new(Ipv4Addr::new(198, 18, 0, 1), 40_000);
+//! let server = SocketAddrV4::new(Ipv4Addr::new(198, 18, 0, 2), 80);
+//! let now = Instant::ZERO;
+//! let mut buf = [0u8; 1500];
+//!
+//! // The client's SYN; the server side is made from it (as a listener does).
+//! let mut a = Connection::connect_with_iss(now, client, server, Config::default(), 1)?;
+//! let syn = a.poll_transmit(now, &mut buf).expect("a SYN");
+//! let mut b = Connection::accept(now, server, client, &syn.repr, Config::default(), 2)?;
+//! a.send(b"hello")?;
+//!
+//! // Carry segments both ways until both are quiet.
+//! let mut peers = [a, b];
+//! loop {
+//!     let mut moved = false;
+//!     for from in 0..2 {
+//!         let [x, y] = &mut peers;
+//!         let (from, to) = if from == 0 { (x, y) } else { (y, x) };
+//!         while let Some(t) = from.poll_transmit(now, &mut buf) {
+//!             let segment = Segment::parse_verified(&buf[..t.len], t.src, t.dst)?;
+//!             to.handle_segment(now, t.src, t.dst, &segment);
+//!             moved = true;
+//!         }
+//!     }
+//!     if !moved {
+//!         break;
+//!     }
+//! }
+//! let [_a, mut b] = peers;
+//! assert_eq!(b.state(), State::Established);
+//! assert_eq!(b.poll_event(), Some(Event::Established));
+//! let mut got = [0u8; 16];
+//! let n = b.recv(&mut got)?;
+//! assert_eq!(&got[..n], b"hello");
+//! # Ok::<(), Box<dyn std::error::Error>>(())
+//! ```
 
 mod assembler;
 mod cc;
@@ -443,6 +486,50 @@ impl Connection {
         conn.last_ack_sent = conn.rcv_nxt;
         conn.handle_repr(now, *remote.ip(), *local.ip(), ack, payload);
         Ok(conn)
+    }
+
+    /// The SYN-ACK a SYN-cookie listener sends for `syn` from `remote`
+    /// (RFC 4987 §3.6), so that [`Connection::from_cookie`] can continue
+    /// from it: ISS `iss` (the cookie), options only as far as `offered`
+    /// (the cookie's `params`, which may be less than the SYN carried) and
+    /// `config` allow, and the timestamp `tsval` the cookie chose (or this
+    /// connection's clock when `None`). No allocation: it is meant for the
+    /// moments a listener keeps no state.
+    #[must_use]
+    #[allow(clippy::too_many_arguments)] // each is part of what the SYN-ACK says
+    pub fn cookie_syn_ack(
+        now: Instant,
+        local: SocketAddrV4,
+        remote: SocketAddrV4,
+        syn: &Repr,
+        offered: &SynParams,
+        config: &Config,
+        iss: u32,
+        tsval: Option<u32>,
+    ) -> Repr {
+        let mut options = Options::new();
+        options.mss = Some(config.mss);
+        options.window_scale =
+            (config.window_scaling && offered.wscale.is_some()).then(|| config.window_shift());
+        options.sack_permitted = config.sack && offered.sack;
+        options.timestamps = match syn.options.timestamps {
+            Some(theirs) if config.timestamps && offered.timestamps => Some(Timestamps {
+                tsval: tsval.unwrap_or_else(|| Self::timestamp_clock(iss, now)),
+                tsecr: theirs.tsval,
+            }),
+            _ => None,
+        };
+        Repr {
+            src_port: local.port(),
+            dst_port: remote.port(),
+            seq: iss,
+            ack: syn.seq.wrapping_add(1),
+            flags: Flags::SYN | Flags::ACK,
+            window: u16::try_from(config.recv_buffer).unwrap_or(u16::MAX),
+            urgent: 0,
+            options,
+            payload_len: 0,
+        }
     }
 
     /// The TSval a connection with initial sequence number `iss` sends at
