@@ -10,6 +10,12 @@
 //! are collected into an owned [`Options`] only when asked. Checksums are
 //! verified only when asked, in one pass over pseudo-header and segment.
 //!
+//! [`connection`] is the RFC 9293 state machine, sans-IO: a [`Connection`]
+//! takes segments and the time, hands out segments to send, and moves
+//! application bytes through its send and receive buffers, with
+//! retransmission, SACK loss recovery and congestion control
+//! ([`congestion`]) inside; its module documentation has an example.
+//!
 //! ```
 //! use core::net::Ipv4Addr;
 //! use strata_core::buffer::PacketBuf;

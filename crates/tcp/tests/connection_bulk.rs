@@ -62,11 +62,28 @@ struct Report {
     wall_ms: u128,
     retransmissions: u64,
     timeouts: u64,
+    probes: u64,
+}
+
+/// What B does besides reading: send this many bytes back, read at most
+/// this many bytes per event (a slow reader).
+#[derive(Clone, Copy, Default)]
+struct Peer {
+    reply: usize,
+    read_limit: Option<usize>,
+    read_every_ms: u64,
 }
 
 /// Sends `size` bytes from A to B over `link` (both directions), B closes
 /// after the end of stream; checks everything arrived exactly.
-fn transfer(size: usize, seed: u64, link: LinkConfig, ca: Config, cb: Config) -> Report {
+fn transfer_with(
+    size: usize,
+    seed: u64,
+    link: LinkConfig,
+    ca: Config,
+    cb: Config,
+    peer: Peer,
+) -> Report {
     let wall = WallClock::now();
     let isn = IsnGenerator::new([seed as u8; 16]);
     let a = Connection::connect(Instant::ZERO, A, B, ca, &isn).unwrap();
@@ -76,6 +93,9 @@ fn transfer(size: usize, seed: u64, link: LinkConfig, ca: Config, cb: Config) ->
     ha.to_send = pattern(size, seed);
     ha.shutdown_when_done = true;
     hb.shutdown_after_eof = true;
+    hb.to_send = pattern(peer.reply, seed + 1000);
+    hb.read_limit = peer.read_limit;
+    hb.read_interval = Duration::from_millis(peer.read_every_ms.max(1));
     let mut sim = Simulation::new(ha, hb, link, link, seed);
     let deadline = Instant::from_millis(3_600_000);
     let outcome = sim.run_until(
@@ -99,23 +119,35 @@ fn transfer(size: usize, seed: u64, link: LinkConfig, ca: Config, cb: Config) ->
     );
     assert_eq!(b.received.len(), size, "seed {seed}");
     assert!(b.received == a.to_send, "seed {seed}: stream corrupted");
+    assert!(a.received == b.to_send, "seed {seed}: reply corrupted");
     assert!(b.eof && a.eof);
     Report {
         virtual_secs: sim.now().total_micros() as f64 / 1e6,
         wall_ms: wall.elapsed().as_millis(),
         retransmissions: a.conn.stats().retransmissions,
         timeouts: a.conn.stats().timeouts,
+        probes: a.conn.stats().window_probes,
     }
 }
 
 fn scenario(name: &str, link: LinkConfig, ca: Config, cb: Config) {
+    scenario_with(name, link, ca, cb, |_| Peer::default());
+}
+
+fn scenario_with(
+    name: &str,
+    link: LinkConfig,
+    ca: Config,
+    cb: Config,
+    peer: impl Fn(usize) -> Peer,
+) {
     let size = bytes();
     let wall = WallClock::now();
     for seed in 0..seeds() {
-        let r = transfer(size, seed, link, ca, cb);
+        let r = transfer_with(size, seed, link, ca, cb, peer(size));
         eprintln!(
-            "{name:>28} seed {seed:>2}: {size} B in {:8.3} s virtual, {:5} ms wall, {} rtx, {} rto",
-            r.virtual_secs, r.wall_ms, r.retransmissions, r.timeouts
+            "{name:>28} seed {seed:>2}: {size} B in {:8.3} s virtual, {:5} ms wall, {} rtx, {} rto, {} probes",
+            r.virtual_secs, r.wall_ms, r.retransmissions, r.timeouts, r.probes
         );
     }
     eprintln!(
@@ -210,4 +242,34 @@ fn everything_at_once_without_sack_or_timestamps() {
         .with_reordering(0.10, Duration::from_millis(5))
         .with_corruption(0.01);
     scenario("everything, no SACK/TS", link, c, c);
+}
+
+#[test]
+fn both_directions_at_once_with_loss() {
+    let c = config(Algorithm::Cubic, true);
+    let link = base()
+        .with_loss(0.02)
+        .with_reordering(0.05, Duration::from_millis(3));
+    scenario_with("both ways, 2% loss", link, c, c, |size| Peer {
+        reply: size / 2,
+        ..Peer::default()
+    });
+}
+
+#[test]
+fn slow_reader_small_window_with_loss() {
+    // B reads 2800 bytes every 20 ms (140 kB/s) from a 16 KiB buffer: the
+    // window closes and reopens all the time, so window updates, SWS
+    // avoidance and (when an update is lost) zero-window probes all run.
+    let a = config(Algorithm::NewReno, true);
+    let b = Config {
+        recv_buffer: 16 * 1024,
+        ..a
+    };
+    let link = base().with_loss(0.02);
+    scenario_with("slow reader, 2% loss", link, a, b, |_| Peer {
+        reply: 0,
+        read_limit: Some(2800),
+        read_every_ms: 20,
+    });
 }

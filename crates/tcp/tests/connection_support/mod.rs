@@ -222,8 +222,11 @@ pub struct Host {
     pub eof: bool,
     pub events: Vec<Event>,
     pub corrupt: u64,
-    /// Read at most this many bytes per call (slow reader), if set.
+    /// Read at most this many bytes per `read_interval` (a slow reader),
+    /// if set.
     pub read_limit: Option<usize>,
+    pub read_interval: Duration,
+    next_read: Instant,
     pub reading: bool,
     scratch: Vec<u8>,
 }
@@ -244,19 +247,25 @@ impl Host {
             events: Vec::new(),
             corrupt: 0,
             read_limit: None,
+            read_interval: Duration::from_millis(1),
+            next_read: Instant::ZERO,
             reading: true,
             scratch: vec![0; 65536],
         }
     }
 
-    fn app(&mut self) {
+    fn app(&mut self, now: Instant) {
         while self.sent < self.to_send.len() {
             match self.conn.send(&self.to_send[self.sent..]) {
                 Ok(n) if n > 0 => self.sent += n,
                 _ => break,
             }
         }
-        if self.reading {
+        let due = self.read_limit.is_none() || now >= self.next_read;
+        if self.reading && due {
+            if self.read_limit.is_some() {
+                self.next_read = now + self.read_interval;
+            }
             let limit = self.read_limit.unwrap_or(self.scratch.len());
             loop {
                 match self.conn.recv(&mut self.scratch[..limit]) {
@@ -292,11 +301,11 @@ impl Endpoint for Host {
                 .handle_segment(now, self.remote_ip, self.local_ip, &seg),
             Err(_) => self.corrupt += 1,
         }
-        self.app();
+        self.app(now);
     }
 
     fn transmit(&mut self, now: Instant, buf: &mut Vec<u8>) -> bool {
-        self.app();
+        self.app(now);
         buf.resize(1600, 0);
         match self.conn.poll_transmit(now, buf) {
             Some(t) => {
@@ -311,12 +320,19 @@ impl Endpoint for Host {
     }
 
     fn next_timeout(&mut self) -> Option<Instant> {
-        self.conn.poll_timeout()
+        let reader =
+            (self.read_limit.is_some() && self.reading && !self.eof).then_some(self.next_read);
+        [self.conn.poll_timeout(), reader]
+            .into_iter()
+            .flatten()
+            .min()
     }
 
     fn on_timeout(&mut self, now: Instant) {
-        self.conn.handle_timeout(now);
-        self.app();
+        if self.conn.poll_timeout().is_some_and(|t| t <= now) {
+            self.conn.handle_timeout(now);
+        }
+        self.app(now);
     }
 }
 
