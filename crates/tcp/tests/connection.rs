@@ -702,3 +702,91 @@ fn slow_start_restarts_after_idle() {
     assert_eq!(burst.len(), 10);
     assert_eq!(a.cwnd(), 14_480);
 }
+
+#[test]
+fn closed_connection_answers_with_reset() {
+    // RFC 9293 §3.10.7.1: "If the state is CLOSED ... An incoming segment
+    // not containing a RST causes a RST to be sent in response."
+    let (mut a, mut b) = established(cfg(), cfg());
+    a.abort();
+    drain(&mut a, ms(0));
+    b.send(b"anyone?").unwrap();
+    let data = one(&mut b, ms(1));
+    deliver(&mut a, ms(1), &data);
+    let rst = one(&mut a, ms(1));
+    assert_eq!((rst.flags(), rst.repr.seq), (Flags::RST, data.repr.ack));
+    // Without ACK: <SEQ=0><ACK=SEG.SEQ+SEG.LEN><CTL=RST,ACK>.
+    let bare = data.edit(|r| r.flags = Flags::PSH);
+    let reply = strata_tcp::connection::reset_reply(&bare.repr).unwrap();
+    assert_eq!(reply.flags, Flags::RST | Flags::ACK);
+    assert_eq!(reply.ack, data.repr.seq + 7);
+    assert_eq!((reply.src_port, reply.dst_port), (A.port(), B.port()));
+    // A reset is never answered.
+    assert!(strata_tcp::connection::reset_reply(&rst.repr).is_none());
+}
+
+#[test]
+fn segments_for_other_connections_are_ignored() {
+    let (mut a, mut b) = established(cfg(), cfg());
+    b.send(b"x").unwrap();
+    let seg = one(&mut b, ms(0));
+    let other_port = seg.edit(|r| r.src_port = 81);
+    deliver(&mut a, ms(0), &other_port);
+    let other_host = build(
+        std::net::Ipv4Addr::new(198, 18, 9, 9),
+        A_IP,
+        seg.repr,
+        seg.payload(),
+    );
+    deliver(&mut a, ms(0), &other_host);
+    assert_eq!(a.stats().segments_received, 1); // the handshake's SYN-ACK
+    assert_eq!(read_all(&mut a), b"");
+    deliver(&mut a, ms(0), &seg);
+    assert_eq!(read_all(&mut a), b"x");
+}
+
+#[test]
+fn urgent_pointer_is_recorded_and_data_stays_inline() {
+    // RFC 9293 §3.8.5 with RFC 6093: urgent data is delivered in the
+    // stream; only the pointer is signalled.
+    let (mut a, mut b) = established(cfg(), cfg());
+    b.send(b"abc!").unwrap();
+    let seg = one(&mut b, ms(0)).edit(|r| {
+        r.flags |= Flags::URG;
+        r.urgent = 4;
+    });
+    deliver(&mut a, ms(0), &seg);
+    assert_eq!(a.urgent_pointer(), Some(seg.repr.seq + 4));
+    assert_eq!(read_all(&mut a), b"abc!");
+}
+
+#[test]
+fn constructors_check_their_inputs() {
+    let mut a = client(cfg());
+    let syn = one(&mut a, ms(0));
+    let mut not_syn = syn.repr;
+    not_syn.flags = Flags::ACK;
+    assert_eq!(
+        Connection::accept(ms(0), B, A, &not_syn, cfg(), 1).unwrap_err(),
+        Error::InvalidSegment
+    );
+    let mut syn_ack = syn.repr;
+    syn_ack.flags = Flags::SYN | Flags::ACK;
+    assert!(Connection::accept(ms(0), B, A, &syn_ack, cfg(), 1).is_err());
+    let empty = Config {
+        recv_buffer: 0,
+        ..cfg()
+    };
+    assert_eq!(
+        Connection::connect_with_iss(ms(0), A, B, empty, 1).unwrap_err(),
+        Error::InvalidConfig
+    );
+    assert_eq!(
+        Config { mss: 10, ..cfg() }.validate(),
+        Err(Error::InvalidConfig)
+    );
+    // Data on a SYN is not acknowledged (it will come again).
+    let mut b = Connection::accept(ms(0), B, A, &syn.repr, cfg(), ISS_B).unwrap();
+    let synack = one(&mut b, ms(0));
+    assert_eq!(synack.repr.ack, ISS_A + 1);
+}

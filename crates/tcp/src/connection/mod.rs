@@ -8,6 +8,11 @@
 //! [`Connection::recv`]. What the application should know is queued as
 //! [`Event`]s.
 //!
+//! The calling pattern: after feeding a segment, firing timers or any
+//! application call, call `poll_transmit` until it returns `None`, then ask
+//! `poll_timeout` for the next deadline (a call may queue an ACK, a window
+//! update or data without knowing the time).
+//!
 //! Inside, the module is split by concern: [`State`] and the segment
 //! arrival rules of RFC 9293 §3.10.7 (`input`), segment selection and
 //! building (`output`), the RFC 6298 estimator (`rtt`), the SACK
