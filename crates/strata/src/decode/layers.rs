@@ -12,6 +12,7 @@ use strata_tcp::wire::QuotedSegment;
 use strata_tcp::{Flags, Segment, TcpOption};
 use strata_udp::Datagram;
 
+use super::dns;
 use super::util::{bits, format_epoch, format_hex, format_utc, hex_preview, set};
 use super::{Dissection, Field, FrameMeta, Protocol, Value};
 
@@ -870,7 +871,14 @@ fn udp(d: &mut Dissection, bytes: &[u8], ctx: Ctx) {
         summary: format!("User Datagram Protocol, Src Port: {sport}, Dst Port: {dport}"),
         fields,
     });
-    data(d, payload, None);
+    // DNS on its port, in either direction, when the whole datagram is
+    // here (a quote or a snapshot length may have cut it).
+    if (sport == dns::PORT || dport == dns::PORT) && !payload.is_empty() && !datagram.is_truncated()
+    {
+        dns::udp(d, payload);
+    } else {
+        data(d, payload, None);
+    }
 }
 
 /// The TCP flag bits Wireshark shows, highest first, with their names.
@@ -1099,11 +1107,25 @@ fn tcp_segment(d: &mut Dissection, segment: &Segment<&[u8]>, ctx: Ctx) {
         summary.push_str(&format!(", Ack: {ack}"));
     }
     summary.push_str(&format!(", Len: {len}"));
+    let index = d.protocols.len();
     d.protocols.push(Protocol {
         abbrev: "tcp",
         summary,
         fields,
     });
+    // DNS on its port, in either direction, when the segment's payload is
+    // all here; a message that continues in a later segment is marked on
+    // the TCP layer.
+    if (sport == dns::PORT || dport == dns::PORT)
+        && !payload.is_empty()
+        && payload.len() == len
+        && !flags.contains(Flags::RST)
+        && !ctx.quoted
+        && let Some(note) = dns::tcp(d, payload)
+        && let Some(tcp) = d.protocols.get_mut(index)
+    {
+        tcp.fields.push(note);
+    }
 }
 
 /// A TCP header cut short, as an ICMP error may quote it (or a snapshot

@@ -50,6 +50,7 @@
 //! assert_eq!(json["icmp.seq"], 1);
 //! ```
 
+mod dns;
 mod json;
 mod layers;
 mod tree;
