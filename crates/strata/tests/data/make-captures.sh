@@ -13,6 +13,8 @@
 # root:   bash crates/strata/tests/data/make-captures.sh
 # or, to regenerate only the tshark reference output from the captures:
 #         bash crates/strata/tests/data/make-captures.sh --references-only
+# or, to remake only the DNS captures (dns.pcap is copied from crates/dns):
+#         bash crates/strata/tests/data/make-captures.sh --dns-only
 #
 # The captures are committed; the tests read them and the stored
 # `.tshark.json` files and do not need this script, nor tshark, to run.
@@ -318,6 +320,194 @@ PY
     stop_capture
 }
 
+# (g) DNS: the dnsmasq capture of crates/dns (every common record type, an
+# NXDOMAIN, a truncated UDP answer and its TCP retry) is copied, not
+# remade, so both crates test the same bytes.
+copy_dns() {
+    cp "$OUT/../../../dns/tests/data/dns.pcap" "$OUT/dns.pcap"
+}
+
+# (h) DNS messages no server sends on request, written by hand onto A's veth
+# like the edge frames but addressed to a MAC nobody has, so B answers none
+# of them: the root name, EDNS(0) with DO, an extended RCODE, a version and
+# options (NSID, client subnet for three families, a cookie, padding, an
+# unknown code), CH-class TXT with awkward strings, names with dots, spaces,
+# control characters and bytes that are not UTF-8, an unknown class, CAA
+# with each kind of tag, an SRV owner of five labels, a dynamic update with
+# empty RDATA, a NOTIFY, bytes after a message, Z and CD set; over TCP two
+# messages in one segment and a segment that ends inside a message; and an
+# ICMP port unreachable quoting a whole DNS query.
+capture_dns_edge() {
+    start_capture "$OUT/dns-edge.pcap"
+    timeout 10 ip netns exec "$NS_A" python3 - "$MAC_A" "$MAC_B" "$IP_A" "$IP_B" <<'PY'
+import socket, struct, sys
+
+mac_a, mac_b, ip_a, ip_b = sys.argv[1:5]
+A = (bytes.fromhex(mac_a.replace(":", "")), socket.inet_aton(ip_a))
+B = (bytes.fromhex(mac_b.replace(":", "")), socket.inet_aton(ip_b))
+NOBODY = bytes.fromhex("02005e120099")
+
+def csum(data):
+    if len(data) % 2:
+        data += b"\0"
+    s = sum(struct.unpack("!%dH" % (len(data) // 2), data))
+    while s >> 16:
+        s = (s & 0xFFFF) + (s >> 16)
+    return ~s & 0xFFFF
+
+def put16(b, at, v):
+    return b[:at] + struct.pack("!H", v) + b[at + 2:]
+
+def ipv4(src, dst, proto, payload, ident, frag=0x4000):
+    hdr = struct.pack("!BBHHHBBH4s4s", 0x45, 0, 20 + len(payload), ident, frag, 64, proto, 0,
+                      src[1], dst[1])
+    return put16(hdr, 10, csum(hdr)) + payload
+
+def pseudo(src, dst, proto, length):
+    return src[1] + dst[1] + struct.pack("!BBH", 0, proto, length)
+
+def udp(src, dst, sport, dport, data):
+    seg = struct.pack("!HHHH", sport, dport, 8 + len(data), 0) + data
+    return put16(seg, 6, csum(pseudo(src, dst, 17, len(seg)) + seg) or 0xFFFF)
+
+def tcp(src, dst, sport, dport, seq, ack, data):
+    seg = struct.pack("!HHIIHHHH", sport, dport, seq, ack, (5 << 12) | 0x018, 502, 0, 0) + data
+    return put16(seg, 16, csum(pseudo(src, dst, 6, len(seg)) + seg))
+
+def icmp(ty, code, rest, data):
+    msg = struct.pack("!BBH", ty, code, 0) + rest + data
+    return put16(msg, 2, csum(msg))
+
+def eth(src, payload):
+    return NOBODY + src[0] + struct.pack("!H", 0x0800) + payload
+
+# DNS, written out by hand: names uncompressed unless a pointer is given.
+ROOT = b"\0"
+
+def name(*labels):
+    out = b""
+    for label in labels:
+        label = label if isinstance(label, bytes) else label.encode()
+        out += bytes([len(label)]) + label
+    return out + ROOT
+
+def header(ident, flags, qd, an, ns, ar):
+    return struct.pack("!HHHHHH", ident, flags, qd, an, ns, ar)
+
+def question(qname, qtype, qclass=1):
+    return qname + struct.pack("!HH", qtype, qclass)
+
+def rr(owner, rtype, rclass, ttl, rdata):
+    return owner + struct.pack("!HHIH", rtype, rclass, ttl, len(rdata)) + rdata
+
+def opt(payload, ext_rcode=0, version=0, flags=0, options=b""):
+    return rr(ROOT, 41, payload, (ext_rcode << 24) | (version << 16) | flags, options)
+
+def option(code, data):
+    return struct.pack("!HH", code, len(data)) + data
+
+def txt(*strings):
+    return b"".join(bytes([len(s)]) + s for s in strings)
+
+def caa(flags, tag, value):
+    return bytes([flags, len(tag)]) + tag + value
+
+EXAMPLE = name("example", "com")
+PTR0 = b"\xc0\x0c"  # the first question's name
+msgs = []  # (sent by A, message)
+
+# The root's NS, asked without RD or AD; the answer with EDNS(0): DO, the
+# largest payload size, BADVERS (header RCODE 0, OPT 1), version 1, and
+# NSID (empty), a full cookie, padding and an unknown option.
+msgs.append((True, header(0x0001, 0x0000, 1, 0, 0, 0) + question(ROOT, 2)))
+opts = option(3, b"") + option(10, bytes(range(1, 9)) + bytes(range(0xA0, 0xB0))) \
+    + option(12, bytes(4)) + option(65001, b"\xde\xad")
+msgs.append((False, header(0x0001, 0x8000, 1, 1, 0, 1) + question(ROOT, 2)
+             + rr(ROOT, 2, 1, 518400, name("a", "root-servers", "net"))
+             + opt(65535, ext_rcode=1, version=1, flags=0x8000, options=opts)))
+# Client subnet for IPv4 (/24, 3 address bytes), IPv6 (/56, 7 bytes) and an
+# unknown family; a client cookie alone.
+ecs = option(8, struct.pack("!HBB", 1, 24, 0) + bytes([198, 51, 100])) \
+    + option(8, struct.pack("!HBB", 2, 56, 0) + bytes.fromhex("20010db8abcdef")) \
+    + option(8, struct.pack("!HBB", 3, 8, 0) + b"\x99\x98") \
+    + option(10, bytes(range(0x11, 0x19)))
+msgs.append((True, header(0x0002, 0x0120, 1, 0, 0, 1) + question(EXAMPLE, 1)
+             + opt(1232, options=ecs)))
+# version.bind CH TXT: an empty string, control characters, a quote and a
+# backslash, UTF-8, a byte that is not, a NUL inside, DEL; and an A record
+# in class CH.
+vb = name("version", "bind")
+msgs.append((True, header(0x0003, 0x0100, 1, 0, 0, 0) + question(vb, 16, 3)))
+msgs.append((False, header(0x0003, 0x8580, 1, 2, 0, 0) + question(vb, 16, 3)
+             + rr(PTR0, 16, 3, 0, txt(b"", b"tab\there\nnl", b'q"b\\s', "caf\u00e9".encode(),
+                                      b"\xff\x01end", b"a\0b", b"\x7f"))
+             + rr(PTR0, 1, 3, 0, bytes([10, 0, 0, 1]))))
+# Names with a dot, a space, control characters and upper case inside
+# labels, UTF-8, bytes that are not UTF-8, a C1 control and a one-letter
+# name; an unknown class.
+msgs.append((True, header(0x0004, 0x0100, 1, 0, 0, 0)
+             + question(name(b"a.b", b"my host", b"x\x01y", b"\r\x07\x1b", b"UPPER", "example", "com"),
+                        1, 0x1234)))
+msgs.append((True, header(0x0005, 0x0100, 1, 0, 0, 0)
+             + question(name(b"back\\slash", "caf\u00e9".encode(), b"\xff\xfe", b"\xe2\x82z",
+                             b"\xc2\x85", "\U0001f600".encode(), "com"), 1)))
+msgs.append((True, header(0x0006, 0x0100, 1, 0, 0, 0) + question(name("x"), 1)))
+# CAA with the critical flag and each kind of tag (a tag that is a prefix
+# of "issue" counts as it), values that are not ASCII or hold a NUL; an SRV
+# owner of five labels and the root as target.
+resp = header(0x0007, 0x8400, 1, 8, 0, 0) + question(EXAMPLE, 257)
+for flags, tag, value in [(0x80, b"iodef", b"mailto:ca@example.com"), (0, b"issuewild", b";"),
+                          (0, b"iss", b"short.example"), (0x01, b"tbs", b"v\x01\xff"),
+                          (0, b"issue", b"\xff\xff"), (0, b"issue", b"x\0y"),
+                          (0, b"issue", b"\xe2\x82z")]:
+    resp += rr(PTR0, 257, 1, 300, caa(flags, tag, value))
+resp += rr(name("_sip", "_udp", "sub", "example", "com"), 33, 1, 60,
+           struct.pack("!HHH", 0, 0, 5060) + ROOT)
+msgs.append((False, resp))
+# A dynamic update (opcode 5): the zone, a prerequisite and updates with
+# empty RDATA in classes ANY and NONE, and an AAAA.
+upd = header(0x0008, 0x2800, 1, 1, 2, 0) + question(EXAMPLE, 6)
+upd += rr(name("www", "example", "com"), 255, 255, 0, b"")
+upd += rr(name("old", "example", "com"), 1, 254, 0, b"")
+upd += rr(name("new", "example", "com"), 28, 1, 3600,
+          socket.inet_pton(socket.AF_INET6, "2001:db8::1"))
+msgs.append((True, upd))
+# A NOTIFY; a REFUSED answer with Z and CD set and three bytes after its end.
+msgs.append((False, header(0x0009, 0x2400, 1, 0, 0, 0) + question(EXAMPLE, 6)))
+msgs.append((False, header(0x000A, 0x8055, 1, 0, 0, 0) + question(EXAMPLE, 1) + b"\x00\x01\x02"))
+
+frames = []
+ident = 0x3000
+for from_a, m in msgs:
+    ident += 1
+    if from_a:
+        frames.append(eth(A, ipv4(A, B, 17, udp(A, B, 40053, 53, m), ident)))
+    else:
+        frames.append(eth(B, ipv4(B, A, 17, udp(B, A, 53, 40053, m), ident)))
+
+# DNS over TCP: two queries in one segment; then an answer whose length
+# prefix promises 100 bytes more than the segment holds (the rest never
+# comes).
+q1 = header(0x0101, 0x0100, 1, 0, 0, 0) + question(name("one", "example", "com"), 1)
+q2 = header(0x0102, 0x0100, 1, 0, 0, 0) + question(name("two", "example", "com"), 28)
+two = struct.pack("!H", len(q1)) + q1 + struct.pack("!H", len(q2)) + q2
+frames.append(eth(A, ipv4(A, B, 6, tcp(A, B, 40054, 53, 1000, 2000, two), ident + 1)))
+r1 = header(0x0101, 0x8580, 1, 1, 0, 0) + question(name("one", "example", "com"), 1) \
+    + rr(PTR0, 1, 1, 60, socket.inet_aton("198.18.0.77"))
+part = struct.pack("!H", len(r1) + 100) + r1
+frames.append(eth(B, ipv4(B, A, 6, tcp(B, A, 53, 40054, 2000, 1000 + len(two), part), ident + 2)))
+# An ICMP port unreachable quoting a whole DNS query.
+quoted = ipv4(A, B, 17, udp(A, B, 40055, 53, q1), ident + 3)
+frames.append(eth(B, ipv4(B, A, 1, icmp(3, 3, b"\0\0\0\0", quoted), ident + 4, frag=0)))
+
+s = socket.socket(socket.AF_PACKET, socket.SOCK_RAW)
+s.bind(("veth0", 0))
+for f in frames:
+    s.send(f)
+PY
+    stop_capture
+}
+
 # The fields the decode tests compare, as Wireshark names them.
 FIELDS=(
     frame.number frame.len frame.cap_len frame.time_epoch
@@ -340,6 +530,27 @@ FIELDS=(
     tcp.options.timestamp.tsval tcp.options.timestamp.tsecr
     tcp.option_kind tcp.option_len
     tcp.len tcp.payload tcp.reset_cause
+    dns.length dns.id dns.flags dns.flags.response dns.flags.opcode dns.flags.authoritative
+    dns.flags.truncated dns.flags.recdesired dns.flags.recavail dns.flags.z dns.flags.authenticated
+    dns.flags.checkdisable dns.flags.rcode
+    dns.count.queries dns.count.zones dns.count.answers dns.count.prerequisites
+    dns.count.auth_rr dns.count.updates dns.count.add_rr
+    dns.qry.name dns.qry.name.len dns.count.labels dns.qry.type dns.qry.class
+    dns.resp.name dns.resp.type dns.resp.class dns.resp.ttl dns.resp.len
+    dns.a dns.aaaa dns.cname dns.ns dns.ptr.domain_name dns.mx.preference dns.mx.mail_exchange
+    dns.txt dns.txt.length
+    dns.srv.service dns.srv.proto dns.srv.name dns.srv.priority dns.srv.weight dns.srv.port dns.srv.target
+    dns.soa.mname dns.soa.rname dns.soa.serial_number dns.soa.refresh_interval
+    dns.soa.retry_interval dns.soa.expire_limit dns.soa.minimum_ttl
+    dns.caa.flags dns.caa.flags.issuer_critical dns.caa.tag_length dns.caa.tag dns.caa.value
+    dns.caa.issue dns.caa.issuewild dns.caa.iodef dns.caa.unknown
+    dns.data
+    dns.rr.udp_payload_size dns.resp.ext_rcode dns.resp.edns0_version
+    dns.resp.z dns.resp.z.do dns.resp.z.reserved
+    dns.opt dns.opt.code dns.opt.len dns.opt.data dns.opt.cookie.client dns.opt.cookie.server
+    dns.opt.padding dns.opt.client.family dns.opt.client.netmask dns.opt.client.scope
+    dns.opt.client.addr4 dns.opt.client.addr6 dns.opt.client.addr
+    dns.extraneous.data dns.extraneous.length
     data.data data.len
 )
 
@@ -366,7 +577,7 @@ sys.stdout.write("[\n" + ",\n".join(json.dumps(f, separators=(",", ":")) for f i
 
 references() {
     for f in arp-icmp.pcap tcp-http.pcap tcp-http.pcapng udp.pcap tcp-rst.pcap vlan.pcap edge.pcap \
-        mixed.pcapng; do
+        mixed.pcapng dns.pcap dns-edge.pcap; do
         reference "$OUT/$f"
     done
     tshark -v | head -n 1 >"$OUT/tshark-version.txt"
@@ -379,6 +590,16 @@ main() {
         references
         return
     fi
+    if [ "${1:-}" = "--dns-only" ]; then
+        # Remake only the DNS captures (the others keep their bytes), then
+        # every reference.
+        setup
+        copy_dns
+        capture_dns_edge
+        references
+        ls -l "$OUT"
+        return
+    fi
     setup
     capture_arp_icmp
     capture_tcp_http
@@ -386,6 +607,8 @@ main() {
     capture_tcp_rst
     capture_vlan
     capture_edge
+    copy_dns
+    capture_dns_edge
     mergecap -F pcapng -w "$OUT/mixed.pcapng" \
         "$OUT/arp-icmp.pcap" "$OUT/tcp-http.pcap" "$OUT/udp.pcap" "$OUT/tcp-rst.pcap" \
         "$OUT/vlan.pcap" "$OUT/edge.pcap"
