@@ -536,7 +536,7 @@ fn record(r: &Record<'_>) -> Field {
     }
     fields.push(type_field);
     fields.push(class_field("dns.resp.class", class));
-    fields.push(Field::uint("dns.resp.ttl", "Time to live", r.ttl()));
+    fields.push(seconds_field("dns.resp.ttl", "Time to live", r.ttl()));
     fields.push(len_field);
     let mut heading = format!("{owner}: type {rtype}, class {class}");
     // Empty RDATA (dynamic update's deletions, say) has nothing to show.
@@ -608,11 +608,7 @@ fn rdata_fields(r: &Record<'_>, fields: &mut Vec<Field>, heading: &mut String) {
                 ("dns.soa.expire_limit", "Expire limit", soa.expire),
                 ("dns.soa.minimum_ttl", "Minimum TTL", soa.minimum),
             ] {
-                fields.push(Field::new(
-                    name,
-                    Value::Uint(u64::from(secs)),
-                    format!("{label}: {secs} seconds"),
-                ));
+                fields.push(seconds_field(name, label, secs));
             }
         }
         RData::Srv(srv) => {
@@ -732,9 +728,7 @@ fn caa_fields(caa: &Caa<&[u8]>, rdlen: usize, fields: &mut Vec<Field>) {
 fn edns_option(option: &EdnsOption<'_>) -> Field {
     let code = option.code;
     let data = option.data;
-    let code_name = code
-        .name()
-        .map_or_else(|| format!("Unknown ({})", code.0), str::to_owned);
+    let code_name = code.name().unwrap_or("Unknown");
     let mut fields = vec![
         Field::new(
             "dns.opt.code",
@@ -742,11 +736,7 @@ fn edns_option(option: &EdnsOption<'_>) -> Field {
             format!("Option Code: {code_name} ({})", code.0),
         ),
         Field::uint("dns.opt.len", "Option Length", data.len() as u64),
-        Field::new(
-            "dns.opt.data",
-            Value::Bytes(data.to_vec()),
-            format!("Option Data: {}", hex_preview(data, PREVIEW)),
-        ),
+        bytes_field("dns.opt.data", "Option Data", data),
     ];
     if code == OptionCode::COOKIE {
         // RFC 7873: an 8-byte client cookie, then the server's, if any.
@@ -767,14 +757,55 @@ fn edns_option(option: &EdnsOption<'_>) -> Field {
     } else if code == OptionCode::CLIENT_SUBNET {
         client_subnet(data, &mut fields);
     }
-    Field::new("dns.opt", Value::Bool(true), format!("Option: {code_name}")).with_children(fields)
+    let heading = match code.name() {
+        Some(name) => format!("Option: {name}"),
+        None => format!("Option: Unknown ({})", code.0),
+    };
+    // Wireshark's dns.opt marks each option; it has no value of its own.
+    Field::new("dns.opt", Value::Bool(true), heading).with_children(fields)
 }
 
+/// A byte field; the tree says `(empty)` for no bytes.
 fn bytes_field(name: &'static str, label: &str, bytes: &[u8]) -> Field {
+    let shown = if bytes.is_empty() {
+        "(empty)".to_owned()
+    } else {
+        hex_preview(bytes, PREVIEW)
+    };
     Field::new(
         name,
         Value::Bytes(bytes.to_vec()),
-        format!("{label}: {}", hex_preview(bytes, PREVIEW)),
+        format!("{label}: {shown}"),
+    )
+}
+
+/// A number of seconds with its reading in days, hours, minutes and
+/// seconds, for TTLs and SOA timers: `600 (10 minutes)`.
+fn seconds_field(name: &'static str, label: &str, secs: u32) -> Field {
+    let mut parts = Vec::with_capacity(4);
+    let mut rest = secs;
+    for (unit, size) in [
+        ("day", 86_400),
+        ("hour", 3_600),
+        ("minute", 60),
+        ("second", 1),
+    ] {
+        let n = rest / size;
+        rest %= size;
+        if n > 0 {
+            let plural = if n == 1 { "" } else { "s" };
+            parts.push(format!("{n} {unit}{plural}"));
+        }
+    }
+    let reading = if parts.is_empty() {
+        "0 seconds".to_owned()
+    } else {
+        parts.join(", ")
+    };
+    Field::new(
+        name,
+        Value::Uint(u64::from(secs)),
+        format!("{label}: {secs} ({reading})"),
     )
 }
 
@@ -836,6 +867,18 @@ mod tests {
         assert_eq!(ascii_text(b"a\0b"), "a");
         assert_eq!(ascii_text(b"caf\xc3\xa9"), "caf\u{fffd}\u{fffd}");
         assert_eq!(ascii_text(b"\x7f\t"), "\x7f\t");
+    }
+
+    #[test]
+    fn seconds_read_as_durations() {
+        let text = |secs| seconds_field("dns.resp.ttl", "Time to live", secs).text;
+        assert_eq!(text(600), "Time to live: 600 (10 minutes)");
+        assert_eq!(text(0), "Time to live: 0 (0 seconds)");
+        assert_eq!(
+            text(90_061),
+            "Time to live: 90061 (1 day, 1 hour, 1 minute, 1 second)"
+        );
+        assert_eq!(text(518_400), "Time to live: 518400 (6 days)");
     }
 
     #[test]
