@@ -2,7 +2,8 @@
 //!
 //! strata is a userspace TCP/IP stack built as one crate per layer
 //! (`strata-ethernet`, `strata-arp`, `strata-ipv4`, `strata-udp`,
-//! `strata-tcp`). This crate puts them together. For now it offers:
+//! `strata-tcp`, `strata-dns`). This crate puts them together. For now it
+//! offers:
 //!
 //! - [`decode`]: dissection of a captured frame, layer by layer, into named
 //!   fields (Wireshark's display-filter names), printed as a tree or as

@@ -19,7 +19,7 @@ struct Cli {
 #[derive(Debug, Subcommand)]
 enum Command {
     /// Dissect every frame of a pcap or pcapng capture, layer by layer
-    /// (Ethernet, 802.1Q, ARP, IPv4, ICMPv4, UDP, TCP).
+    /// (Ethernet, 802.1Q, ARP, IPv4, ICMPv4, UDP, TCP, DNS).
     Decode {
         /// The capture file (pcap or pcapng; the format is detected).
         file: PathBuf,

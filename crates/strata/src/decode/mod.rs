@@ -2,11 +2,12 @@
 //! fields, in the manner of a packet analyser.
 //!
 //! [`dissect`] walks a frame down the stack (Ethernet with 802.1Q/802.1ad
-//! tags → ARP or IPv4 → ICMPv4, UDP or TCP) using the strata wire crates'
-//! views, and records every header field under the name Wireshark's display
-//! filters use (`ip.ttl`, `tcp.options.mss_val`, …). The result, a
-//! [`Dissection`], renders as a readable tree ([`Dissection::write_tree`])
-//! or as one JSON object ([`Dissection::to_json`]).
+//! tags → ARP or IPv4 → ICMPv4, UDP or TCP → DNS on port 53) using the
+//! strata wire crates' views, and records every header field under the
+//! name Wireshark's display filters use (`ip.ttl`, `tcp.options.mss_val`,
+//! `dns.qry.name`, …). The result, a [`Dissection`], renders as a readable
+//! tree ([`Dissection::write_tree`]) or as one JSON object
+//! ([`Dissection::to_json`]).
 //!
 //! What the decoder does with the unexpected:
 //!
@@ -24,6 +25,13 @@
 //!   as `ip.src` then occur twice, as in Wireshark. A transport header cut
 //!   short by a quote, a fragment or a snapshot length shows what is there;
 //!   checksums over bytes that are missing are unverified.
+//! - DNS is read over UDP and TCP port 53, in either direction, when the
+//!   datagram or segment is all there; over TCP, each segment is read on
+//!   its own (several length-prefixed messages are several `dns` layers,
+//!   and a message that continues in a later segment is marked on the TCP
+//!   layer as a segment of a reassembled PDU: there is no stream
+//!   reassembly). Names, counts and text are shown exactly as Wireshark
+//!   shows them, quirks included (`<Root>`, its escapes, its label count).
 //! - Where Wireshark guesses, strata guesses the same way, so that the
 //!   fields agree: a ping timestamp at the start of ICMP echo data
 //!   (`icmp.data_time`, judged against the capture time, so only for
@@ -146,7 +154,7 @@ impl Field {
 pub struct Protocol {
     /// Wireshark's abbreviation of the protocol: `frame`, `eth`,
     /// `ieee8021ad` (a QinQ service tag), `vlan`, `arp`, `ip`, `icmp`, `udp`,
-    /// `tcp`, or `data` for bytes no strata layer dissects.
+    /// `tcp`, `dns`, or `data` for bytes no strata layer dissects.
     pub abbrev: &'static str,
     /// The heading line (`Internet Protocol Version 4, Src: …, Dst: …`).
     pub summary: String,
