@@ -71,9 +71,11 @@ pub mod congestion;
 pub mod connection;
 pub mod cookie;
 pub mod isn;
+pub mod listener;
 pub mod wire;
 
 pub use connection::{Config, Connection, Error, Event, State, Stats, Transmit};
+pub use listener::{Listener, ListenerConfig};
 pub use wire::{
     EmitError, Flags, HEADER_LEN, MAX_HEADER_LEN, MAX_OPTIONS_LEN, OptionKind, Options,
     OptionsIter, PROTOCOL, ParseError, Repr, SackBlocks, Segment, TcpOption, Timestamps,
