@@ -32,7 +32,8 @@
 //! segment holds only the start of is marked on the TCP layer as a segment
 //! of a reassembled PDU (Wireshark's words), and a segment that continues a
 //! message from an earlier one is read as if it started a message, which
-//! fails as a DNS error.
+//! then almost always fails as a DNS error: without the stream, the two
+//! cannot be told apart.
 
 use core::fmt::Write as _;
 use core::net::{Ipv4Addr, Ipv6Addr};
