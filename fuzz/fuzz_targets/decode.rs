@@ -60,7 +60,9 @@ fn to_port_53(proto: u8, payload: &[u8]) -> Vec<u8> {
     let payload = &payload[..payload.len().min(65_535 - 20 - transport_len)];
     let ip_len = (20 + transport_len + payload.len()) as u16;
     let mut f = Vec::with_capacity(14 + usize::from(ip_len));
-    f.extend_from_slice(&[0x02, 0, 0x5e, 0x12, 0, 2, 0x02, 0, 0x5e, 0x12, 0, 1, 0x08, 0x00]);
+    f.extend_from_slice(&[
+        0x02, 0, 0x5e, 0x12, 0, 2, 0x02, 0, 0x5e, 0x12, 0, 1, 0x08, 0x00,
+    ]);
     f.extend_from_slice(&[0x45, 0, 0, 0, 0, 1, 0x40, 0, 64, proto, 0, 0]);
     f[16..18].copy_from_slice(&ip_len.to_be_bytes());
     f.extend_from_slice(&[198, 18, 0, 1, 198, 18, 0, 2]);
@@ -71,7 +73,9 @@ fn to_port_53(proto: u8, payload: &[u8]) -> Vec<u8> {
         f.extend_from_slice(&[0, 0]);
     } else {
         // Sequence numbers, data offset 5, PSH+ACK, a window.
-        f.extend_from_slice(&[0x9c, 0x40, 0, 53, 0, 0, 0, 1, 0, 0, 0, 1, 0x50, 0x18, 0x01, 0xf6]);
+        f.extend_from_slice(&[
+            0x9c, 0x40, 0, 53, 0, 0, 0, 1, 0, 0, 0, 1, 0x50, 0x18, 0x01, 0xf6,
+        ]);
         f.extend_from_slice(&[0, 0, 0, 0]);
     }
     f.extend_from_slice(payload);
