@@ -110,6 +110,18 @@ fn a_listener_on_any_address_answers_from_the_address_asked() {
         feed(&mut l, ms(1), &other_port),
         Outcome::Dropped(DropReason::NotForUs)
     );
+    // Bound to any address, it still ignores broadcast destinations.
+    let to_all = SocketAddrV4::new(Ipv4Addr::BROADCAST, 80);
+    let syn = raw(
+        client_addr(3),
+        to_all,
+        header(client_addr(3), to_all, 1, 0, Flags::SYN),
+        &[],
+    );
+    assert_eq!(
+        feed(&mut l, ms(1), &syn),
+        Outcome::Dropped(DropReason::BadAddress)
+    );
     let mut bound = listener(ListenerConfig::default());
     let elsewhere = raw(
         client_addr(2),
@@ -391,38 +403,33 @@ fn listen_ignores_resets_resets_acks_and_drops_the_rest() {
             Outcome::Dropped(DropReason::NoAck)
         );
     }
-    // SYNs that open nothing.
-    let bad = [
-        raw(
-            peer,
-            SERVER,
-            header(peer, SERVER, 1, 0, Flags::SYN | Flags::FIN),
-            &[],
-        ),
-        raw(
-            SocketAddrV4::new(Ipv4Addr::BROADCAST, 1),
-            SERVER,
-            header(peer, SERVER, 1, 0, Flags::SYN),
-            &[],
-        ),
-        raw(
-            SocketAddrV4::new(Ipv4Addr::new(224, 0, 0, 1), 1),
-            SERVER,
-            header(peer, SERVER, 1, 0, Flags::SYN),
-            &[],
-        ),
-        raw(
-            SocketAddrV4::new(*peer.ip(), 0),
-            SERVER,
-            header(SocketAddrV4::new(*peer.ip(), 0), SERVER, 1, 0, Flags::SYN),
-            &[],
-        ),
+    // A SYN with FIN opens nothing.
+    let syn_fin = raw(
+        peer,
+        SERVER,
+        header(peer, SERVER, 1, 0, Flags::SYN | Flags::FIN),
+        &[],
+    );
+    assert_eq!(
+        feed(&mut l, ms(0), &syn_fin),
+        Outcome::Dropped(DropReason::BadSyn)
+    );
+    // Segments that cannot belong to a connection get nothing, not even a
+    // reset (RFC 1122 §4.2.3.10).
+    let odd_sources = [
+        SocketAddrV4::new(Ipv4Addr::BROADCAST, 1),
+        SocketAddrV4::new(Ipv4Addr::new(224, 0, 0, 1), 1),
+        SocketAddrV4::new(Ipv4Addr::UNSPECIFIED, 1),
+        SocketAddrV4::new(*peer.ip(), 0),
     ];
-    for seg in &bad {
-        assert_eq!(
-            feed(&mut l, ms(0), seg),
-            Outcome::Dropped(DropReason::BadSyn)
-        );
+    for from in odd_sources {
+        for flags in [Flags::SYN, Flags::ACK] {
+            let seg = raw(from, SERVER, header(from, SERVER, 1, 9, flags), &[]);
+            assert_eq!(
+                feed(&mut l, ms(0), &seg),
+                Outcome::Dropped(DropReason::BadAddress)
+            );
+        }
     }
     silent(&mut l, ms(0));
     assert_eq!(l.stats().resets_sent, 4);

@@ -191,9 +191,12 @@ pub enum DropReason {
     Reset,
     /// Neither SYN nor ACK: nothing in LISTEN or SYN-RECEIVED takes it.
     NoAck,
-    /// A SYN that opens nothing: with FIN, from port 0, or from or to a
-    /// broadcast, multicast or unspecified address.
+    /// A SYN with FIN, which opens nothing.
     BadSyn,
+    /// From or to a broadcast, multicast or unspecified address, or from
+    /// port 0: no connection can have such an end, and no reset is sent
+    /// to one (RFC 1122 §4.2.3.10).
+    BadAddress,
     /// A SYN found the SYN queue full, with cookies off.
     SynQueueFull,
     /// A SYN, or a handshake's last ACK, found the accept queue full.
@@ -214,7 +217,8 @@ impl fmt::Display for DropReason {
             DropReason::Malformed => "malformed segment",
             DropReason::Reset => "reset with nothing to reset",
             DropReason::NoAck => "neither SYN nor ACK",
-            DropReason::BadSyn => "SYN that opens nothing",
+            DropReason::BadSyn => "SYN with FIN",
+            DropReason::BadAddress => "broadcast, multicast or unspecified address, or port 0",
             DropReason::SynQueueFull => "SYN queue full",
             DropReason::AcceptQueueFull => "accept queue full",
             DropReason::OutOfWindow => "outside the receive window",
@@ -319,8 +323,9 @@ pub struct Listener {
     stats: ListenerStats,
 }
 
-/// Whether `ip` may be one end of a connection (RFC 1122 §4.2.3.10: SYNs
-/// to or from broadcast and multicast addresses open nothing).
+/// Whether `ip` may be one end of a connection (RFC 1122 §4.2.3.10: a SYN
+/// to a broadcast or multicast address opens nothing, and nothing is sent
+/// to one).
 fn unicast(ip: Ipv4Addr) -> bool {
     !(ip.is_broadcast() || ip.is_multicast() || ip.is_unspecified())
 }
@@ -677,6 +682,11 @@ impl Listener {
         if repr.flags.contains(Flags::RST) {
             return Outcome::Dropped(DropReason::Reset);
         }
+        // Nothing answers a segment that cannot belong to a connection, not
+        // even with a reset (RFC 1122 §4.2.3.10).
+        if !unicast(*key.remote.ip()) || !unicast(key.local_ip) || key.remote.port() == 0 {
+            return Outcome::Dropped(DropReason::BadAddress);
+        }
         // No listener any more: what CLOSED answers (§3.10.7.1).
         if self.closed {
             if repr.flags.contains(Flags::SYN) && !repr.flags.contains(Flags::ACK) {
@@ -710,13 +720,8 @@ impl Listener {
 
     /// A SYN in LISTEN: an embryo, a cookie, or nothing.
     fn listen_syn(&mut self, now: Instant, key: Key, repr: &Repr) -> Outcome {
-        // A SYN with FIN makes no sense (Linux drops it too); SYNs from or
-        // to addresses that cannot be a connection's end open nothing.
-        if repr.flags.contains(Flags::FIN)
-            || !unicast(*key.remote.ip())
-            || !unicast(key.local_ip)
-            || key.remote.port() == 0
-        {
+        // A SYN with FIN makes no sense (Linux drops it too).
+        if repr.flags.contains(Flags::FIN) {
             return Outcome::Dropped(DropReason::BadSyn);
         }
         self.stats.syns_received += 1;
