@@ -205,7 +205,7 @@ fn table(size: usize) -> String {
             let secs = cell.delivered_at.total_micros() as f64 / 1e6;
             writeln!(
                 out,
-                "| {name} | {} | {} | {:.2} | {:.3} | {} | {} | {} | {} | {} |",
+                "| {name} | {} | {} | {:.3} | {:.3} | {} | {} | {} | {} | {} |",
                 algorithm_name(*algorithm),
                 if *sack { "on" } else { "off" },
                 size as f64 / secs / 1e6,
