@@ -255,3 +255,36 @@ fn reassembly_with_many_gaps_in_random_order() {
     assert_eq!(b.out_of_order_ranges(), 0);
     assert!(b.stats().out_of_order > 100);
 }
+
+#[test]
+fn newreno_restarts_the_timer_only_on_the_first_partial_ack() {
+    // RFC 6582 §3.2 step 5: "For the first partial ACK that arrives during
+    // fast recovery, also reset the retransmit timer" (the "Impatient"
+    // variant of §4): with many losses in one window, the timeout then
+    // takes over instead of one repair per round trip.
+    let (mut a, mut b) = established(cfg(false), cfg(false));
+    let segs = burst(&mut a, 10, 7);
+    let lost = [1usize, 3, 5, 7];
+    let arrive: Vec<&Seg> = segs
+        .iter()
+        .enumerate()
+        .filter(|(i, _)| !lost.contains(i))
+        .map(|(_, s)| s)
+        .collect();
+    let out = feed(&mut a, &mut b, &arrive, 20);
+    assert_eq!(out[0].repr.seq, segs[1].repr.seq);
+    // First partial ACK: the timer restarts from now.
+    let out = feed(&mut a, &mut b, &[&out[0]], 100);
+    assert_eq!(out[0].repr.seq, segs[3].repr.seq);
+    let deadline = a.poll_timeout().unwrap();
+    assert_eq!(deadline, ms(100) + a.rto());
+    // Second partial ACK: the deadline stays.
+    let out = feed(&mut a, &mut b, &[&out[0]], 150);
+    assert_eq!(out[0].repr.seq, segs[5].repr.seq);
+    assert_eq!(a.poll_timeout(), Some(deadline));
+    // It expires: go-back-N from the first hole, in slow start.
+    a.handle_timeout(deadline);
+    let rtx = drain(&mut a, deadline);
+    assert_eq!(rtx[0].repr.seq, segs[5].repr.seq);
+    assert_eq!(a.stats().timeouts, 1);
+}

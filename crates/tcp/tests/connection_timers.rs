@@ -336,3 +336,17 @@ fn timers_are_idle_when_nothing_happens() {
     let _ = Instant::ZERO;
     let _ = Connection::timestamp_clock(1, ms(1));
 }
+
+#[test]
+fn zero_keepalive_intervals_are_refused() {
+    let bad = Config {
+        keepalive: Some(KeepAlive {
+            idle: Duration::ZERO,
+            interval: secs(1),
+            probes: 1,
+        }),
+        ..cfg()
+    };
+    assert_eq!(bad.validate(), Err(Error::InvalidConfig));
+    assert!(Connection::connect_with_iss(ms(0), A, B, bad, 1).is_err());
+}

@@ -124,11 +124,15 @@ impl Config {
     ///
     /// # Errors
     /// [`Error::InvalidConfig`] when a buffer is empty or above
-    /// [`MAX_BUFFER`], or the MSS is below 64 (no useful segment fits).
+    /// [`MAX_BUFFER`], the MSS is below 64 (no useful segment fits), or a
+    /// keepalive interval is zero (probes would never stop).
     pub fn validate(&self) -> Result<(), Error> {
         let buffers_ok = (1..=MAX_BUFFER).contains(&self.send_buffer)
             && (1..=MAX_BUFFER).contains(&self.recv_buffer);
-        if !buffers_ok || self.mss < 64 {
+        let keepalive_ok = self
+            .keepalive
+            .is_none_or(|k| k.idle > Duration::ZERO && k.interval > Duration::ZERO);
+        if !buffers_ok || !keepalive_ok || self.mss < 64 {
             return Err(Error::InvalidConfig);
         }
         Ok(())

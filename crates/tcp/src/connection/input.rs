@@ -413,8 +413,21 @@ impl Connection {
             && (self.snd_max - (self.snd_una - acked)) + self.smss() < self.effective_cwnd();
         self.retries = 0;
         self.progress_at = now;
-        // RFC 6298 §5.3: restart the timer for the rest.
-        self.timers.cancel(Timer::Retransmit);
+        // RFC 6298 §5.3: restart the timer for the rest; but in NewReno
+        // recovery only on the first partial ACK (RFC 6582 §3.2 step 5, the
+        // "Impatient" variant of §4), so that a window with many losses
+        // falls back on the timeout and slow start instead of repairing
+        // one segment per round trip.
+        let impatient = matches!(
+            self.recovery,
+            Some(Recovery {
+                kind: RecoveryKind::NewReno,
+                point,
+            }) if ack < point && self.partial_acked
+        );
+        if !impatient {
+            self.timers.cancel(Timer::Retransmit);
+        }
         if self.timers.is_armed(Timer::UserTimeout) {
             self.timers.cancel(Timer::UserTimeout);
         }
@@ -437,6 +450,7 @@ impl Connection {
             }
             Some(r) => match r.kind {
                 RecoveryKind::NewReno => {
+                    self.partial_acked = true;
                     // RFC 6582 §3.2 step 5: retransmit the next hole and
                     // deflate the window by what was acknowledged.
                     self.lost_below = self.lost_below.max((self.snd_una + smss).min(self.snd_max));
@@ -480,11 +494,9 @@ impl Connection {
         let plain = payload_len == 0
             && !seg.flags.intersects(Flags::SYN | Flags::FIN)
             && window == self.snd_wnd;
-        let dup = if self.sack_ok && !seg.options.sack.is_empty() {
-            sacked_new > 0
-        } else {
-            plain
-        };
+        // RFC 6675 §2: with SACK, a duplicate is an ACK that SACKs new
+        // data; a bare repeat only says a duplicate segment arrived.
+        let dup = if self.sack_ok { sacked_new > 0 } else { plain };
         if !dup {
             return;
         }
@@ -527,6 +539,7 @@ impl Connection {
         let flight = self.snd_max - self.snd_una;
         self.cc.on_congestion_event(now, flight);
         if kind == RecoveryKind::NewReno {
+            self.partial_acked = false;
             self.fr_cwnd = self.cc.ssthresh() + DUP_THRESH * smss;
         } else {
             self.stats.sack_recoveries += 1;

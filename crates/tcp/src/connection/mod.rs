@@ -250,6 +250,9 @@ pub struct Connection {
     recovery: Option<Recovery>,
     /// NewReno's inflated window during fast recovery.
     fr_cwnd: u64,
+    /// A partial ACK already arrived in this NewReno recovery (RFC 6582's
+    /// "Impatient" variant restarts the timer only for the first).
+    partial_acked: bool,
     /// RFC 6582 `recover`: no new fast retransmit until past this.
     recover: u64,
     dup_acks: u32,
@@ -340,6 +343,7 @@ impl Connection {
             cc: Cc::new(config.congestion, smss, config.initial_window),
             recovery: None,
             fr_cwnd: 0,
+            partial_acked: false,
             recover: 0,
             dup_acks: 0,
             scoreboard: Scoreboard::with_capacity(16),
@@ -593,8 +597,13 @@ impl Connection {
 
     /// Runs every timer due at `now`.
     pub fn handle_timeout(&mut self, now: Instant) {
-        while let Some(timer) = self.timers.take_expired(now) {
-            self.fire(now, timer);
+        // Each timer fires at most once per call, so one re-armed at `now`
+        // waits for the next call instead of spinning here.
+        for timer in Timer::ALL {
+            if self.timers.get(timer).is_some_and(|at| at <= now) {
+                self.timers.cancel(timer);
+                self.fire(now, timer);
+            }
         }
         self.update_timers(now);
     }

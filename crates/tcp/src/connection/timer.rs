@@ -73,15 +73,4 @@ impl Timers {
     pub(crate) fn next(&self) -> Option<Instant> {
         self.deadlines.iter().flatten().min().copied()
     }
-
-    /// Disarms and returns the first timer due at `now`, in firing order.
-    pub(crate) fn take_expired(&mut self, now: Instant) -> Option<Timer> {
-        for timer in Timer::ALL {
-            if self.get(timer).is_some_and(|at| at <= now) {
-                self.cancel(timer);
-                return Some(timer);
-            }
-        }
-        None
-    }
 }
