@@ -653,11 +653,17 @@ impl Connection {
             self.maybe_window_update();
             return Ok(n);
         }
-        if buf.is_empty() || self.fin_received {
+        if buf.is_empty() {
+            return Ok(0);
+        }
+        if let Some(e) = self.error {
+            return Err(e);
+        }
+        if self.fin_received {
             return Ok(0);
         }
         match self.state {
-            State::Closed => Err(self.error.unwrap_or(Error::Closed)),
+            State::Closed => Err(Error::Closed),
             State::Listen => Err(Error::NotConnected),
             _ => Err(Error::WouldBlock),
         }
@@ -1039,9 +1045,7 @@ impl Connection {
         if let Some(e) = error {
             self.error = Some(e);
             self.send_buf.discard(usize::MAX);
-            if e != Error::Aborted || !self.fin_received {
-                self.recv_buf.discard(usize::MAX);
-            }
+            self.recv_buf.discard(usize::MAX);
             self.assembler.clear();
             let event = match e {
                 Error::Reset => Some(Event::Reset),
