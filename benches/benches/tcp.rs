@@ -11,6 +11,11 @@
 //! - `tcp_segment/<mss>`: one full-sized data segment end to end: A emits
 //!   it, B takes it in, B's application reads it, B emits its ACK and A
 //!   takes that in; the time per iteration is the per-segment cost.
+//! - `tcp_receive/<mss>`: the receiver's share alone, timed around it:
+//!   verify the checksum and parse one full-sized data segment, take it
+//!   in (`handle_segment`, which copies the payload into the receive
+//!   buffer) and write the ACK (`poll_transmit`). The application's read
+//!   and everything on A's side run untimed.
 
 // Benchmarks are test code, not library code: a broken fixture should stop
 // the run loudly, so unwrap and indexing are fine here.
@@ -200,5 +205,47 @@ fn segment(c: &mut Criterion) {
     group.finish();
 }
 
-criterion_group!(benches, bulk, segment);
+fn receive(c: &mut Criterion) {
+    let mut group = c.benchmark_group("tcp_receive");
+    for mss in [1460u16, MAX_MSS] {
+        let mut pair = Pair::new(mss);
+        pair.transfer(4 << 20);
+        let mut segment = vec![0u8; SEGMENT_ROOM];
+        let mut ack = vec![0u8; SEGMENT_ROOM];
+        group.throughput(Throughput::Elements(1));
+        group.bench_function(BenchmarkId::from_parameter(mss), |bench| {
+            bench.iter_custom(|iters| {
+                let mut timed = std::time::Duration::ZERO;
+                let mut done = 0;
+                while done < iters {
+                    pair.now += Duration::from_micros(1);
+                    if pair.a.send_queue() < 2 * pair.mss {
+                        pair.fill();
+                    }
+                    let Some(t) = pair.a.poll_transmit(pair.now, &mut segment) else {
+                        pair.timers();
+                        continue;
+                    };
+                    let start = std::time::Instant::now();
+                    let seg = Segment::parse_verified(&segment[..t.len], t.src, t.dst).unwrap();
+                    pair.b.handle_segment(pair.now, t.src, t.dst, &seg);
+                    let reply = pair.b.poll_transmit(pair.now, &mut ack);
+                    timed += start.elapsed();
+                    black_box(&reply);
+                    if let Some(r) = reply {
+                        let seg = Segment::parse_verified(&ack[..r.len], r.src, r.dst).unwrap();
+                        pair.a.handle_segment(pair.now, r.src, r.dst, &seg);
+                    }
+                    pair.b_to_a();
+                    pair.read();
+                    done += 1;
+                }
+                timed
+            });
+        });
+    }
+    group.finish();
+}
+
+criterion_group!(benches, bulk, segment, receive);
 criterion_main!(benches);
