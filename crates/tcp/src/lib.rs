@@ -1,6 +1,6 @@
 //! TCP (RFC 9293) for strata.
 //!
-//! For now this is the wire format ([`wire`], re-exported here): a
+//! The wire format ([`wire`], re-exported here) is a
 //! zero-copy [`Segment`] view, an owned [`Repr`] that writes header, options
 //! and checksum, the control [`Flags`], and options (MSS, window scale and
 //! timestamps of RFC 7323, SACK of RFC 2018, unknown kinds kept as bytes).
@@ -15,6 +15,10 @@
 //! application bytes through its send and receive buffers, with
 //! retransmission, SACK loss recovery and congestion control
 //! ([`congestion`]) inside; its module documentation has an example.
+//! [`listener`] is the passive side: a [`Listener`] with a SYN queue and an
+//! accept queue that hands out one [`Connection`] per completed handshake,
+//! answering with SYN cookies ([`cookie`]) when the SYN queue is full.
+//! Initial sequence numbers follow RFC 6528 ([`isn`]).
 //!
 //! ```
 //! use core::net::Ipv4Addr;
