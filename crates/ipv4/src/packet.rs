@@ -111,7 +111,7 @@ impl<T: AsRef<[u8]>> Packet<T> {
     ///
     /// # Errors
     /// As `parse`, and [`ParseError::BadChecksum`].
-    #[inline]
+    #[inline(always)]
     pub fn parse_verified(buffer: T) -> Result<Self, ParseError> {
         let packet = Self::parse(buffer)?;
         if !packet.verify_checksum() {

@@ -119,7 +119,7 @@ impl<T: AsRef<[u8]>> Segment<T> {
     ///
     /// # Errors
     /// As [`Segment::parse`], and [`ParseError::BadChecksum`].
-    #[inline]
+    #[inline(always)]
     pub fn parse_verified(buffer: T, src: Ipv4Addr, dst: Ipv4Addr) -> Result<Self, ParseError> {
         let segment = Self::parse(buffer)?;
         if segment.verify_checksum(src, dst) {
