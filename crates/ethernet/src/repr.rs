@@ -165,6 +165,23 @@ impl Repr {
         &self,
         pkt: &mut PacketBuf<B>,
     ) -> Result<(), EmitError> {
+        // Untagged frames, nearly all of them, skip the tag logic and are
+        // written with one 14-byte copy.
+        if self.vlan.is_none() && self.service_vlan.is_none() {
+            if self.ethertype.is_vlan_tpid() {
+                return Err(EmitError::AmbiguousEtherType {
+                    ethertype: self.ethertype,
+                });
+            }
+            let header = pkt.prepend(HEADER_LEN)?;
+            if let Some(out) = header.first_chunk_mut::<HEADER_LEN>() {
+                let [d0, d1, d2, d3, d4, d5] = self.dst.0;
+                let [s0, s1, s2, s3, s4, s5] = self.src.0;
+                let [t0, t1] = self.ethertype.0.to_be_bytes();
+                *out = [d0, d1, d2, d3, d4, d5, s0, s1, s2, s3, s4, s5, t0, t1];
+            }
+            return Ok(());
+        }
         self.check()?;
         let header = pkt.prepend(self.header_len())?;
         self.write(header);
