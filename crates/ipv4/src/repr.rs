@@ -3,6 +3,7 @@
 use core::net::Ipv4Addr;
 
 use strata_core::buffer::PacketBuf;
+use strata_core::checksum::Checksum;
 use zerocopy::IntoBytes;
 use zerocopy::network_endian::U16;
 
@@ -148,11 +149,28 @@ impl Repr {
             dst: self.dst.octets(),
         };
         if let Some((head, options)) = header.split_at_mut_checked(HEADER_LEN) {
-            // The options are padded to whole words, so the fixed part and
-            // the options can be summed separately.
-            fixed.checksum = U16::new(fixed.sum(self.options.as_bytes()).finish());
+            // Summed from the values rather than from the bytes of `fixed`:
+            // those would be stored narrow and reloaded wide, which stalls
+            // on store forwarding.
+            let mut sum = Checksum::new();
+            sum.add_u32(
+                (u32::from(fixed.version_ihl) << 24)
+                    | (u32::from(fixed.tos) << 16)
+                    | u32::from(total_len),
+            );
+            sum.add_u32((u32::from(self.identification) << 16) | u32::from(flags));
+            sum.add_u16((u16::from(self.ttl) << 8) | u16::from(self.protocol.0));
+            sum.add_ipv4(self.src);
+            sum.add_ipv4(self.dst);
+            let opts = self.options.as_bytes();
+            if !opts.is_empty() {
+                // The options are padded to whole words, so they can be
+                // summed on their own.
+                sum.add_bytes(opts);
+                options.copy_from_slice(opts);
+            }
+            fixed.checksum = U16::new(sum.finish());
             head.copy_from_slice(fixed.as_bytes());
-            options.copy_from_slice(self.options.as_bytes());
         }
     }
 
