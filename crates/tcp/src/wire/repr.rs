@@ -85,11 +85,8 @@ impl Repr {
     /// 65535 bytes, [`EmitError::BufferTooSmall`].
     #[inline]
     pub fn emit(&self, buf: &mut [u8], src: Ipv4Addr, dst: Ipv4Addr) -> Result<(), EmitError> {
-        let options_len = self.options.wire_len();
-        if options_len > MAX_OPTIONS_LEN {
-            return Err(EmitError::OptionsTooLong { len: options_len });
-        }
-        let header_len = HEADER_LEN + options_len;
+        let shape = self.options_shape()?;
+        let header_len = HEADER_LEN + shape.len();
         let total = header_len.saturating_add(self.payload_len);
         let len = u16::try_from(total).map_err(|_| EmitError::SegmentTooLong { len: total })?;
         let available = buf.len();
@@ -97,30 +94,93 @@ impl Repr {
             needed: total,
             available,
         })?;
-        let (header, options) =
-            Header::mut_from_prefix(segment).map_err(|_| EmitError::BufferTooSmall {
-                needed: total,
-                available,
-            })?;
+        self.write(segment, shape, header_len, len, src, dst)
+    }
+
+    /// How the options will be laid out, decided once per emit: the two
+    /// common cases (none, timestamps alone) are written and summed from
+    /// registers, the rest through [`Options::emit`].
+    #[inline]
+    fn options_shape(&self) -> Result<Shape, EmitError> {
+        let o = &self.options;
+        let only_ts = o.mss.is_none()
+            && o.window_scale.is_none()
+            && !o.sack_permitted
+            && o.sack.is_empty()
+            && o.unknown.is_empty();
+        if only_ts {
+            return Ok(match o.timestamps {
+                None => Shape::None,
+                Some(ts) => Shape::Timestamps(ts.tsval, ts.tsecr),
+            });
+        }
+        let len = o.wire_len();
+        if len > MAX_OPTIONS_LEN {
+            return Err(EmitError::OptionsTooLong { len });
+        }
+        Ok(Shape::Other(len))
+    }
+
+    /// Writes header and options into `segment` (header room of
+    /// `header_len` bytes, then the payload) and fills the checksum. The
+    /// header's share of the sum comes from the field values rather than
+    /// from re-reading the bytes just stored: one wide load spanning
+    /// several narrow stores cannot be store-forwarded and stalls.
+    #[inline]
+    fn write(
+        &self,
+        segment: &mut [u8],
+        shape: Shape,
+        header_len: usize,
+        len: u16,
+        src: Ipv4Addr,
+        dst: Ipv4Addr,
+    ) -> Result<(), EmitError> {
+        let available = segment.len();
+        let too_small = EmitError::BufferTooSmall {
+            needed: header_len,
+            available,
+        };
+        let (head, payload) = segment.split_at_mut_checked(header_len).ok_or(too_small)?;
+        let (header, options) = Header::mut_from_prefix(head).map_err(|_| too_small)?;
+        // header_len is at most 60, so the data offset fits its 4 bits.
+        let offset_flags = (((header_len / 4) as u16) << 12) | self.flags.bits();
+        let mut c = pseudo_header(src, dst, PROTOCOL, len);
+        c.add_u32((u32::from(self.src_port) << 16) | u32::from(self.dst_port));
+        c.add_u32(self.seq);
+        c.add_u32(self.ack);
+        c.add_u32((u32::from(offset_flags) << 16) | u32::from(self.window));
+        c.add_u16(self.urgent);
+        match shape {
+            Shape::None => {}
+            Shape::Timestamps(tsval, tsecr) => {
+                // NOP, NOP, kind 8, length 10: what `Options::emit` writes
+                // for timestamps alone.
+                const NOP_NOP_TS: u32 = 0x0101_080a;
+                if let Some(area) = options.first_chunk_mut::<12>() {
+                    let [a0, a1, a2, a3] = NOP_NOP_TS.to_be_bytes();
+                    let [v0, v1, v2, v3] = tsval.to_be_bytes();
+                    let [e0, e1, e2, e3] = tsecr.to_be_bytes();
+                    *area = [a0, a1, a2, a3, v0, v1, v2, v3, e0, e1, e2, e3];
+                }
+                c.add_u32(NOP_NOP_TS);
+                c.add_u32(tsval);
+                c.add_u32(tsecr);
+            }
+            Shape::Other(_) => {
+                self.options.emit(options)?;
+                c.add_bytes(options);
+            }
+        }
+        c.add_bytes(payload);
         header.src_port.set(self.src_port);
         header.dst_port.set(self.dst_port);
         header.seq.set(self.seq);
         header.ack.set(self.ack);
-        // header_len is at most 60, so the data offset fits its 4 bits.
-        let data_offset = (header_len / 4) as u16;
-        header
-            .offset_flags
-            .set((data_offset << 12) | self.flags.bits());
+        header.offset_flags.set(offset_flags);
         header.window.set(self.window);
-        header.checksum.set(0);
+        header.checksum.set(c.finish());
         header.urgent.set(self.urgent);
-        self.options.emit(options)?;
-
-        let mut c = pseudo_header(src, dst, PROTOCOL, len);
-        c.add_bytes(segment);
-        if let Some(field) = segment.get_mut(16..18) {
-            field.copy_from_slice(&c.finish().to_be_bytes());
-        }
         Ok(())
     }
 
@@ -144,20 +204,41 @@ impl Repr {
                 actual: pkt.len(),
             });
         }
-        let options_len = self.options.wire_len();
-        if options_len > MAX_OPTIONS_LEN {
-            return Err(EmitError::OptionsTooLong { len: options_len });
-        }
-        let header_len = HEADER_LEN + options_len;
+        let shape = self.options_shape()?;
+        let header_len = HEADER_LEN + shape.len();
         let total = header_len.saturating_add(self.payload_len);
-        if total > usize::from(u16::MAX) {
+        let Ok(len) = u16::try_from(total) else {
             return Err(EmitError::SegmentTooLong { len: total });
-        }
+        };
         pkt.prepend(header_len)
             .map_err(|e| EmitError::BufferTooSmall {
                 needed: e.needed,
                 available: e.available,
             })?;
-        self.emit(pkt.as_mut_slice(), src, dst)
+        // The contents are now the header room followed by the payload.
+        self.write(pkt.as_mut_slice(), shape, header_len, len, src, dst)
+    }
+}
+
+/// The options' layout, decided once per emit.
+#[derive(Clone, Copy)]
+enum Shape {
+    /// No options.
+    None,
+    /// Timestamps alone (TSval, TSecr), NOP-aligned.
+    Timestamps(u32, u32),
+    /// Anything else, of this many bytes, written by `Options::emit`.
+    Other(usize),
+}
+
+impl Shape {
+    /// Bytes of options, padding included.
+    #[inline]
+    const fn len(self) -> usize {
+        match self {
+            Shape::None => 0,
+            Shape::Timestamps(..) => 12,
+            Shape::Other(len) => len,
+        }
     }
 }
