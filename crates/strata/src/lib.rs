@@ -47,6 +47,10 @@
 
 pub mod capture;
 pub mod decode;
+pub mod demo;
+pub mod device;
+pub mod iface;
+pub mod net;
 
 /// The JSON library whose [`Value`](serde_json::Value)
 /// [`Dissection::to_json`](decode::Dissection::to_json) returns, re-exported
