@@ -1,9 +1,16 @@
-//! DNS for strata: a zero-copy message codec ([`wire`]) and a sans-IO stub
-//! resolver ([`resolver`]).
+//! DNS for strata: a zero-copy message codec ([`wire`]), a sans-IO stub
+//! resolver ([`resolver`]) and a small sans-IO authoritative server
+//! ([`server`]).
 //!
 //! The codec parses a message once, validating every name, pointer and
 //! length, and then hands out borrowed questions and records; the builder
 //! writes into the caller's buffer and compresses names. Neither allocates.
+//!
+//! The server side is a [`server::Zone`] (records built in code or read
+//! from a small master-file subset) and a [`server::Responder`] that
+//! answers queries from it: authoritative answers, CNAME chains inside the
+//! zone, NXDOMAIN and NODATA with the SOA, REFUSED outside the zone,
+//! EDNS(0), and TC when an answer outgrows UDP, with TCP framing helpers.
 //!
 //! ```
 //! use core::net::Ipv4Addr;
@@ -49,4 +56,5 @@
 #![forbid(unsafe_code)]
 
 pub mod resolver;
+pub mod server;
 pub mod wire;
