@@ -11,8 +11,17 @@
 //!   [`Repr::emit`] or in front of a payload with [`Repr::prepend`];
 //! - [`icmpv4`]: the same for ICMP messages.
 //!
-//! Nothing here allocates, panics or uses `unsafe`. Fragment reassembly and
-//! routing belong to the stack, not to the wire format.
+//! The wire format allocates nothing, never panics and uses no `unsafe`.
+//! Three host-side pieces sit on top of it and allocate (through `alloc`,
+//! every collection bounded):
+//! - [`route`]: [`Ipv4Cidr`](route::Ipv4Cidr) prefixes and a
+//!   [`RoutingTable`](route::RoutingTable) with longest-prefix match in at
+//!   most 32 trie steps;
+//! - [`reassembly`]: a [`Reassembler`](reassembly::Reassembler) that
+//!   rebuilds fragmented datagrams (RFC 791, RFC 815) within memory caps and
+//!   a timeout, dropping datagrams whose overlapping fragments disagree;
+//! - [`fragment`](mod@fragment): splitting a datagram for an MTU without
+//!   copying it.
 //!
 //! ```
 //! use core::net::Ipv4Addr;
@@ -49,13 +58,18 @@
 #[cfg(any(test, feature = "arbitrary"))]
 extern crate std;
 
+extern crate alloc;
+
 mod error;
+pub mod fragment;
 mod header;
 pub mod icmpv4;
 pub mod options;
 mod packet;
 mod protocol;
+pub mod reassembly;
 mod repr;
+pub mod route;
 
 pub use error::{EmitError, ParseError};
 pub use header::{HEADER_LEN, MAX_HEADER_LEN};
