@@ -2,6 +2,13 @@
 //! plain [`Repr`] with builders for requests, replies, RFC 5227 probes and
 //! announcements.
 //!
+//! The [`cache`] module holds the other half of ARP: [`cache::ArpCache`],
+//! the sans-IO neighbour cache a host runs (resolution with per-neighbour
+//! retries, bounded queues of waiting datagrams, expiry and refresh,
+//! answers and RFC 5227 announcements for our own addresses, conflict and
+//! unreachability events). It needs `alloc`; with the default `std` feature
+//! its table is a hash map, without it a B-tree.
+//!
 //! Only the Ethernet/IPv4 format is parsed (hardware type 1, or 6 as Linux
 //! also accepts; protocol type `0x0800`; address lengths 6 and 4). Anything
 //! else is a [`ParseError`] that names the offending field and its value;
@@ -45,9 +52,11 @@
 #![no_std]
 #![forbid(unsafe_code)]
 
-#[cfg(test)]
+extern crate alloc;
+#[cfg(any(feature = "std", test))]
 extern crate std;
 
+pub mod cache;
 mod error;
 mod fields;
 mod packet;
