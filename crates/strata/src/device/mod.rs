@@ -58,6 +58,7 @@ use std::io;
 use strata_core::time::Instant;
 
 pub mod memory;
+pub mod pcap;
 
 /// The length of an Ethernet II header without a VLAN tag: what
 /// [`Device::max_frame_len`] adds to the MTU.
