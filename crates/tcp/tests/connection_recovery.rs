@@ -288,3 +288,103 @@ fn newreno_restarts_the_timer_only_on_the_first_partial_ack() {
     assert_eq!(rtx[0].repr.seq, segs[5].repr.seq);
     assert_eq!(a.stats().timeouts, 1);
 }
+
+/// A client and a server whose handshake took `rtt` (the client times it):
+/// SYN at 0, SYN-ACK back at `rtt`, the final ACK at `rtt * 3 / 2`.
+fn established_with_rtt(config: Config, rtt: u64) -> (Connection, Connection) {
+    let mut a = client(config);
+    let syn = one(&mut a, ms(0));
+    let mut b = Connection::accept(ms(rtt / 2), B, A, &syn.repr, config, ISS_B).unwrap();
+    let synack = one(&mut b, ms(rtt / 2));
+    deliver(&mut a, ms(rtt), &synack);
+    let ack = one(&mut a, ms(rtt));
+    deliver(&mut b, ms(rtt * 3 / 2), &ack);
+    assert_eq!(b.state(), strata_tcp::State::Established);
+    events(&mut a);
+    events(&mut b);
+    (a, b)
+}
+
+/// Delivers `segs` to B at `at_b`, and B's answers to A at `at_a`; returns
+/// what A sends then.
+fn exchange(
+    a: &mut Connection,
+    b: &mut Connection,
+    segs: &[&Seg],
+    at_b: u64,
+    at_a: u64,
+) -> Vec<Seg> {
+    let mut acks = Vec::new();
+    for s in segs {
+        deliver(b, ms(at_b), s);
+        acks.extend(drain(b, ms(at_b)));
+    }
+    for ack in &acks {
+        deliver(a, ms(at_a), ack);
+    }
+    drain(a, ms(at_a))
+}
+
+#[test]
+fn lost_retransmission_is_repaired_by_rack_without_a_timeout() {
+    // RFC 8985 §2: "if a packet has been delivered, then any packet that
+    // was sent sufficiently earlier is lost"; §6.2 step 5: a segment sent
+    // before RACK.xmit_ts is lost once "RACK.rtt + RACK.reo_wnd" has passed
+    // since it was sent, and the reordering timer waits out the rest. Here
+    // the fast retransmission itself is dropped; the new data sent just
+    // after it is SACKed, so it goes again one reordering window later,
+    // not after an RTO.
+    let (mut a, mut b) = established_with_rtt(cfg(true), 20);
+    let data = pattern(40 * MSS, 8);
+    a.send(&data).unwrap();
+    let segs = drain(&mut a, ms(20));
+    assert_eq!(segs.len(), 10);
+    // Segment 1 is lost; the rest arrive at 30 and are SACKed back at 40.
+    let arrive: Vec<&Seg> = segs
+        .iter()
+        .enumerate()
+        .filter(|&(i, _)| i != 1)
+        .map(|(_, s)| s)
+        .collect();
+    let out = exchange(&mut a, &mut b, &arrive, 30, 40);
+    assert_eq!(a.stats().fast_retransmits, 1);
+    let rtx_at = out
+        .iter()
+        .position(|s| s.repr.seq == segs[1].repr.seq)
+        .unwrap();
+    // The retransmission is dropped too; what A sent with it arrives.
+    let rest: Vec<&Seg> = out
+        .iter()
+        .enumerate()
+        .filter(|&(i, _)| i != rtx_at)
+        .map(|(_, s)| s)
+        .collect();
+    assert!(!rest.is_empty());
+    let out = exchange(&mut a, &mut b, &rest, 50, 60);
+    // Data sent after the retransmission was delivered 20 ms later, but
+    // the reordering window (min_RTT / 4 = 5 ms) has not passed yet.
+    assert!(out.iter().all(|s| s.repr.seq != segs[1].repr.seq));
+    assert_eq!(a.stats().lost_retransmissions, 0);
+    assert_eq!(
+        a.poll_timeout(),
+        Some(ms(65)),
+        "RACK's reordering timer, not the RTO"
+    );
+    assert!(a.rto() >= strata_core::time::Duration::from_secs(1));
+    a.handle_timeout(ms(65));
+    let again = drain(&mut a, ms(65));
+    assert_eq!(again[0].repr.seq, segs[1].repr.seq);
+    assert_eq!(again[0].payload(), segs[1].payload());
+    assert_eq!(a.stats().lost_retransmissions, 1);
+    // Everything else flows without loss: no RTO ever fires.
+    let mut pending: Vec<Seg> = out.into_iter().chain(again).collect();
+    let mut now = 75;
+    while !pending.is_empty() {
+        let refs: Vec<&Seg> = pending.iter().collect();
+        pending = exchange(&mut a, &mut b, &refs, now, now + 10);
+        now += 20;
+    }
+    assert_eq!(read_all(&mut b), data);
+    assert_eq!(a.stats().timeouts, 0);
+    assert_eq!(a.stats().lost_retransmissions, 1);
+}

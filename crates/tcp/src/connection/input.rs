@@ -349,10 +349,12 @@ impl Connection {
 
         let mut sacked_new = 0;
         if self.sack_ok {
+            let tsecr = seg.options.timestamps.map(|t| t.tsecr);
             for &(left, right) in seg.options.sack.as_slice() {
                 let (l, r) = (self.snd_offset(left), self.snd_offset(right));
                 if l > self.snd_una as i64 && l < r && r <= self.snd_max as i64 {
                     sacked_new += self.scoreboard.insert(l as u64, r as u64);
+                    self.rack.on_delivered(now, l as u64, r as u64, tsecr);
                 }
             }
         }
@@ -387,13 +389,32 @@ impl Connection {
             }
         }
         self.probes_unanswered = 0;
+        if self.rack.watching() {
+            self.rack_detect(now);
+        }
         true
+    }
+
+    /// RFC 8985 §6.2 step 5 for retransmissions, and the reordering timer
+    /// for those still inside the window.
+    pub(super) fn rack_detect(&mut self, now: Instant) {
+        let reo_wnd = self.rack.reo_wnd(self.rtt.srtt());
+        match self.rack.detect(now, reo_wnd) {
+            Some(at) => self.timers.set(Timer::Reorder, at),
+            None => self.timers.cancel(Timer::Reorder),
+        }
+        self.stats.lost_retransmissions = self.rack.lost_retransmissions;
     }
 
     /// SEG.ACK advanced SND.UNA.
     pub(super) fn on_new_ack(&mut self, now: Instant, ack: u64, seg: &Repr) {
         let acked = ack - self.snd_una;
         let syn_only = self.snd_una == 0 && ack == 1;
+        if self.sack_ok {
+            let tsecr = seg.options.timestamps.map(|t| t.tsecr);
+            self.rack.on_delivered(now, self.snd_una, ack, tsecr);
+            self.rack.advance(ack);
+        }
         self.snd_una = ack;
         let data_acked_to = ack.min(self.data_end());
         if data_acked_to > self.send_start {
@@ -581,6 +602,7 @@ impl Connection {
         }
         if let Some(rtt) = sample {
             self.rtt.sample(rtt);
+            self.rack.on_rtt_sample(rtt);
         }
         sample
     }

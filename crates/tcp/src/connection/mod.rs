@@ -81,6 +81,7 @@ mod error;
 mod event;
 mod input;
 mod output;
+mod rack;
 mod ring;
 mod rtt;
 mod scoreboard;
@@ -99,6 +100,7 @@ use crate::wire::{Flags, Options, Repr, Segment, Timestamps};
 use assembler::Assembler;
 use cc::Cc;
 use event::EventQueue;
+use rack::Rack;
 use ring::Ring;
 use rtt::RttEstimator;
 use scoreboard::Scoreboard;
@@ -261,6 +263,11 @@ pub struct Connection {
     high_rxt: u64,
     /// Unsacked octets below this are deemed lost (timeout, NewReno).
     lost_below: u64,
+    /// RFC 6675 RescueRxt: the recovery point when the last rescue
+    /// retransmission went out.
+    rescue_rxt: Option<u64>,
+    /// RFC 8985 loss detection of retransmissions.
+    rack: Rack,
 
     // Control segments owed.
     pending_rst: Option<ResetReply>,
@@ -347,6 +354,8 @@ impl Connection {
             recover: 0,
             dup_acks: 0,
             scoreboard: Scoreboard::with_capacity(16),
+            rescue_rxt: None,
+            rack: Rack::new(),
             high_rxt: 0,
             lost_below: 0,
             pending_rst: None,
@@ -1104,6 +1113,7 @@ impl Connection {
                     self.ack_now = true;
                 }
             }
+            Timer::Reorder => self.rack_detect(now),
         }
     }
 
@@ -1145,6 +1155,8 @@ impl Connection {
                 self.dup_acks = 0;
                 self.rtt_probe = None;
                 self.rtt.back_off();
+                self.rack.on_timeout();
+                self.timers.cancel(Timer::Reorder);
             }
         }
     }

@@ -7,6 +7,7 @@ use core::net::Ipv4Addr;
 
 use strata_core::time::Instant;
 
+use super::scoreboard::Hole;
 use super::{Connection, Recovery, RecoveryKind, State};
 use crate::wire::{Flags, HEADER_LEN, Options, Repr, Timestamps};
 
@@ -32,6 +33,8 @@ struct Plan {
     len: u64,
     /// Chosen as a retransmission of lost data (advances HighRxt).
     recovery: bool,
+    /// RFC 6675 NextSeg rule 4: a rescue retransmission.
+    rescue: bool,
 }
 
 impl Connection {
@@ -112,13 +115,17 @@ impl Connection {
                 kind: RecoveryKind::NewReno,
                 ..
             }) => self.snd_max - self.snd_una,
-            _ => self.scoreboard.pipe(
-                self.snd_una,
-                self.snd_max,
-                self.smss(),
-                self.lost_below,
-                self.high_rxt,
-            ),
+            _ => self
+                .scoreboard
+                .pipe(
+                    self.snd_una,
+                    self.snd_max,
+                    self.smss(),
+                    self.lost_below,
+                    self.high_rxt,
+                )
+                // Retransmissions RACK found lost have left the network.
+                .saturating_sub(self.rack.relost_bytes()),
         }
     }
 
@@ -135,6 +142,26 @@ impl Connection {
         );
         let cwnd = self.effective_cwnd();
         let mut flight = None;
+
+        // Retransmissions RACK deemed lost (RFC 8985 §6.2) go first: they
+        // are the oldest holes, below HighRxt, which NextSeg never revisits.
+        if let Some((start, end)) = self.rack.next_relost() {
+            let pipe = self.flight();
+            flight = Some(pipe);
+            let wnd_edge = self.snd_una + self.snd_wnd;
+            if start < wnd_edge {
+                let len = (end.min(wnd_edge) - start).min(smss);
+                if newreno || pipe == 0 || pipe + len <= cwnd {
+                    return Some(Plan {
+                        start,
+                        len,
+                        recovery: true,
+                        rescue: false,
+                    });
+                }
+                return None;
+            }
+        }
 
         // RFC 6675 NextSeg rule 1 (and NewReno's, and go-back-N after a
         // timeout): the first lost octets above HighRxt.
@@ -159,6 +186,7 @@ impl Connection {
                         start,
                         len,
                         recovery: true,
+                        rescue: false,
                     });
                 }
                 return None;
@@ -196,6 +224,7 @@ impl Connection {
                         start,
                         len: 1,
                         recovery: false,
+                        rescue: false,
                     });
                 }
             } else if self.may_send(len, avail, cwnd_avail, fin_now) {
@@ -203,37 +232,66 @@ impl Connection {
                     start,
                     len: len + u64::from(fin_now),
                     recovery: false,
+                    rescue: false,
                 });
             }
         }
 
-        // Rule 3: nothing new to send, so retransmit a hole not yet deemed
-        // lost (RFC 6675 NextSeg (3)).
-        if matches!(
-            self.recovery,
+        // Rules 3 and 4 of RFC 6675 NextSeg, once nothing new can be sent.
+        let sack_recovery = match self.recovery {
             Some(Recovery {
                 kind: RecoveryKind::Sack,
-                ..
-            })
-        ) && self.snd_max >= send_end
+                point,
+            }) => Some(point),
+            _ => None,
+        };
+        if let Some(point) = sack_recovery
+            && self.snd_max >= send_end
         {
             let pipe = flight.unwrap_or_else(|| self.flight());
-            let hole = self
-                .scoreboard
-                .holes(self.snd_una, self.snd_max, smss, self.lost_below)
-                .find(|h| h.end > self.high_rxt)?;
-            let start = hole.start.max(self.high_rxt);
             let wnd_edge = self.snd_una + self.snd_wnd;
-            if start >= wnd_edge {
-                return None;
-            }
-            let len = (hole.end.min(wnd_edge) - start).min(smss);
-            if pipe + len <= cwnd {
-                return Some(Plan {
+            let highest_sacked = self.scoreboard.highest_sacked().unwrap_or(self.snd_una);
+            let mut holes =
+                self.scoreboard
+                    .holes(self.snd_una, self.snd_max, smss, self.lost_below);
+            // Rule 3: a hole above HighRxt not yet deemed lost, "less than
+            // the highest octet covered by any received SACK" (rule 1.b).
+            if let Some(hole) = holes.find(|h| h.end > self.high_rxt && h.start < highest_sacked) {
+                let hole = Hole {
+                    end: hole.end.min(highest_sacked),
+                    ..hole
+                };
+                let start = hole.start.max(self.high_rxt);
+                if start >= wnd_edge {
+                    return None;
+                }
+                let len = (hole.end.min(wnd_edge) - start).min(smss);
+                return (pipe + len <= cwnd).then_some(Plan {
                     start,
                     len,
                     recovery: true,
+                    rescue: false,
                 });
+            }
+            // Rule 4: "if HighACK > RescueRxt (or RescueRxt is undefined),
+            // then one segment of upto SMSS octets that MUST include the
+            // highest outstanding unSACKed sequence number SHOULD be
+            // returned, and RescueRxt set to RecoveryPoint. HighRxt MUST
+            // NOT be updated." It keeps the ACK clock going when the tail
+            // of the window is lost. Only for that tail, above every SACK:
+            // a hole below one was sent again by rule 1 or 3 already.
+            if self.rescue_rxt.is_none_or(|r| self.snd_una > r) && highest_sacked < self.snd_max {
+                let end = self.snd_max.min(wnd_edge);
+                let start = end.saturating_sub(smss).max(highest_sacked);
+                if start < end && pipe + (end - start) <= cwnd {
+                    self.rescue_rxt = Some(point);
+                    return Some(Plan {
+                        start,
+                        len: end - start,
+                        recovery: false,
+                        rescue: true,
+                    });
+                }
             }
         }
         None
@@ -273,6 +331,7 @@ impl Connection {
             start,
             len: 1,
             recovery: false,
+            rescue: false,
         })
     }
 
@@ -448,6 +507,14 @@ impl Connection {
             if plan.recovery {
                 self.high_rxt = self.high_rxt.max(end);
             }
+            if plan.rescue {
+                self.stats.rescue_retransmissions += 1;
+            }
+            if self.sack_ok {
+                let tsval = repr.options.timestamps.map(|t| t.tsval);
+                self.rack
+                    .on_retransmit(plan.start, end.min(self.snd_max), now, tsval);
+            }
             // Karn: a retransmitted segment's ACK times nothing.
             if self.rtt_probe.is_some_and(|(e, _)| e > plan.start) {
                 self.rtt_probe = None;
@@ -461,6 +528,9 @@ impl Connection {
                 self.progress_at = now;
             }
             self.snd_max = end;
+            if self.sack_ok {
+                self.rack.on_send(end, now);
+            }
             if !self.ts_ok && self.rtt_probe.is_none() {
                 self.rtt_probe = Some((end, now));
             }

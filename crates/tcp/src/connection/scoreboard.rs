@@ -58,6 +58,11 @@ impl Scoreboard {
         }
     }
 
+    /// One past the highest octet SACKed.
+    pub(crate) fn highest_sacked(&self) -> Option<u64> {
+        self.sacked.last().map(|&(_, e)| e)
+    }
+
     /// Octets SACKed in total.
     pub(crate) fn sacked_bytes(&self) -> u64 {
         self.sacked.iter().map(|&(s, e)| e - s).sum()

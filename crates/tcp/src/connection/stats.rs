@@ -24,6 +24,11 @@ pub struct Stats {
     pub sack_recoveries: u64,
     /// Retransmission timeouts.
     pub timeouts: u64,
+    /// Retransmissions found lost by RACK (RFC 8985) and sent again
+    /// without waiting for the retransmission timer.
+    pub lost_retransmissions: u64,
+    /// RFC 6675 rescue retransmissions (NextSeg rule 4).
+    pub rescue_retransmissions: u64,
     /// Duplicate ACKs received.
     pub dup_acks: u64,
     /// Segments that arrived beyond a gap.

@@ -18,23 +18,27 @@ pub(crate) enum Timer {
     KeepAlive,
     /// A delayed ACK is due.
     DelayedAck,
+    /// RACK's reordering window of a retransmission ran out (RFC 8985
+    /// §6.2 step 5).
+    Reorder,
 }
 
 impl Timer {
     /// In firing order when several are due at once.
-    pub(crate) const ALL: [Timer; 6] = [
+    pub(crate) const ALL: [Timer; 7] = [
         Timer::TimeWait,
         Timer::UserTimeout,
         Timer::Retransmit,
         Timer::Persist,
         Timer::KeepAlive,
         Timer::DelayedAck,
+        Timer::Reorder,
     ];
 }
 
 #[derive(Clone, Copy, Debug, Default)]
 pub(crate) struct Timers {
-    deadlines: [Option<Instant>; 6],
+    deadlines: [Option<Instant>; 7],
 }
 
 impl Timers {
@@ -66,7 +70,7 @@ impl Timers {
     }
 
     pub(crate) fn cancel_all(&mut self) {
-        self.deadlines = [None; 6];
+        self.deadlines = [None; 7];
     }
 
     /// The earliest deadline.

@@ -1,0 +1,340 @@
+//! RACK (RFC 8985) time-based loss detection, applied to retransmissions:
+//! "a segment is lost if a segment sent sufficiently later has been
+//! delivered" (§2). RFC 6675 infers the loss of original transmissions
+//! from the SACK scoreboard, but a retransmission sits below HighRxt and
+//! is never chosen again, so before this its loss waited for the RTO.
+//! Here every retransmission is remembered with its send time; once data
+//! sent after it is delivered and a reordering window has passed, it is
+//! deemed lost and goes out again.
+//!
+//! Offsets are the connection's 64-bit send-side offsets. The lists grow
+//! only when more is outstanding than ever before.
+
+use alloc::collections::VecDeque;
+use alloc::vec::Vec;
+
+use strata_core::time::{Duration, Instant};
+
+/// One retransmission not yet known delivered.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+struct Rtx {
+    start: u64,
+    end: u64,
+    at: Instant,
+    /// Its TSval, to tell whether an ACK echoes it or the original
+    /// (RFC 8985 §6.2 step 2).
+    tsval: Option<u32>,
+}
+
+/// The RACK state of one connection.
+#[derive(Debug, Default)]
+pub(crate) struct Rack {
+    /// Original transmissions: (end offset, time), ends increasing;
+    /// segments sent at the same instant share an entry.
+    sends: VecDeque<(u64, Instant)>,
+    /// Retransmissions outstanding.
+    rtx: Vec<Rtx>,
+    /// Retransmitted ranges deemed lost again, waiting to be resent;
+    /// disjoint, none SACKed.
+    relost: Vec<(u64, u64)>,
+    /// RACK.xmit_ts and RACK.end_seq: the most recently sent segment
+    /// known delivered.
+    xmit: Option<(Instant, u64)>,
+    /// RACK.rtt: the RTT measured from that segment.
+    rtt: Duration,
+    /// RACK.min_RTT.
+    min_rtt: Option<Duration>,
+    /// RACK.reo_wnd_mult (RFC 8985 §6.2 step 4).
+    reo_wnd_mult: u32,
+    /// Retransmissions RACK found lost.
+    pub(crate) lost_retransmissions: u64,
+}
+
+impl Rack {
+    pub(crate) fn new() -> Self {
+        Self {
+            sends: VecDeque::with_capacity(64),
+            rtx: Vec::with_capacity(16),
+            relost: Vec::with_capacity(4),
+            reo_wnd_mult: 1,
+            ..Self::default()
+        }
+    }
+
+    /// Original data up to `end` left at `now`.
+    pub(crate) fn on_send(&mut self, end: u64, now: Instant) {
+        match self.sends.back_mut() {
+            Some(last) if last.1 == now => last.0 = last.0.max(end),
+            _ => self.sends.push_back((end, now)),
+        }
+    }
+
+    /// `[start, end)` was sent again at `now`.
+    pub(crate) fn on_retransmit(&mut self, start: u64, end: u64, now: Instant, tsval: Option<u32>) {
+        if start >= end {
+            return;
+        }
+        subtract(&mut self.relost, start, end);
+        self.forget_rtx(start, end);
+        self.rtx.push(Rtx {
+            start,
+            end,
+            at: now,
+            tsval,
+        });
+    }
+
+    /// A retransmission timeout: everything goes again from SND.UNA, so
+    /// what RACK knew of earlier retransmissions no longer matters.
+    pub(crate) fn on_timeout(&mut self) {
+        self.rtx.clear();
+        self.relost.clear();
+    }
+
+    /// SND.UNA moved to `una`.
+    pub(crate) fn advance(&mut self, una: u64) {
+        let gone = self.sends.partition_point(|&(e, _)| e <= una);
+        self.sends.drain(..gone);
+        self.forget_rtx(0, una);
+        subtract(&mut self.relost, 0, una);
+    }
+
+    /// An RTT sample (RACK.min_RTT follows every sample).
+    pub(crate) fn on_rtt_sample(&mut self, rtt: Duration) {
+        self.min_rtt = Some(self.min_rtt.map_or(rtt, |m| m.min(rtt)));
+    }
+
+    /// `[start, end)` is known delivered (cumulatively acknowledged or
+    /// SACKed) at `now`; `tsecr` is the ACK's timestamp echo. Updates
+    /// RACK.xmit_ts and RACK.rtt (RFC 8985 §6.2 steps 1 and 2).
+    pub(crate) fn on_delivered(&mut self, now: Instant, start: u64, end: u64, tsecr: Option<u32>) {
+        if start >= end {
+            return;
+        }
+        subtract(&mut self.relost, start, end);
+        // The original transmission of the highest octet.
+        let i = self.sends.partition_point(|&(e, _)| e < end);
+        if let Some(&(_, at)) = self.sends.get(i) {
+            self.update(now, at, end);
+        }
+        // A retransmission in the range is the latest send of its octets,
+        // unless the ACK shows the original arrived instead: it echoes an
+        // older TSval, or it came sooner than any round trip could
+        // (step 2's ambiguity rule).
+        let min_rtt = self.min_rtt.unwrap_or(Duration::ZERO);
+        let mut found = [None; 4];
+        let mut n = 0;
+        for r in &self.rtx {
+            if r.end <= start || r.start >= end {
+                continue;
+            }
+            let original = match (tsecr, r.tsval) {
+                (Some(echo), Some(tsval)) => (echo.wrapping_sub(tsval) as i32) < 0,
+                _ => now.saturating_duration_since(r.at) < min_rtt,
+            };
+            if !original && let Some(slot) = found.get_mut(n) {
+                *slot = Some((r.at, r.end.min(end)));
+                n += 1;
+            }
+        }
+        for (at, e) in found.into_iter().flatten() {
+            self.update(now, at, e);
+        }
+        self.forget_rtx(start, end);
+    }
+
+    fn update(&mut self, now: Instant, at: Instant, end: u64) {
+        if self.xmit.is_none_or(|x| sent_after((at, end), x)) {
+            self.xmit = Some((at, end));
+            self.rtt = now.saturating_duration_since(at);
+        }
+    }
+
+    /// RACK.reo_wnd (RFC 8985 §6.2 step 4): a quarter of the minimum RTT
+    /// per multiple, at most SRTT.
+    pub(crate) fn reo_wnd(&self, srtt: Option<Duration>) -> Duration {
+        let base = self.min_rtt.or(srtt).unwrap_or(Duration::ZERO);
+        let wnd = Duration::from_micros(
+            base.total_micros()
+                .saturating_mul(u64::from(self.reo_wnd_mult))
+                / 4,
+        );
+        srtt.map_or(wnd, |s| wnd.min(s))
+    }
+
+    /// RFC 8985 §6.2 step 5 for the retransmissions: those sent before
+    /// RACK.xmit_ts whose time is up are moved to the re-lost list.
+    /// Returns when to look again, if some wait on the reordering window.
+    pub(crate) fn detect(&mut self, now: Instant, reo_wnd: Duration) -> Option<Instant> {
+        let xmit = self.xmit?;
+        let mut next: Option<Instant> = None;
+        let mut i = 0;
+        while let Some(&r) = self.rtx.get(i) {
+            if sent_after(xmit, (r.at, r.end)) {
+                let deadline = r.at + self.rtt + reo_wnd;
+                if deadline <= now {
+                    self.rtx.swap_remove(i);
+                    self.lost_retransmissions += 1;
+                    insert(&mut self.relost, r.start, r.end);
+                    continue;
+                }
+                next = Some(next.map_or(deadline, |n| n.min(deadline)));
+            }
+            i += 1;
+        }
+        next
+    }
+
+    /// The first re-lost range to send again.
+    pub(crate) fn next_relost(&self) -> Option<(u64, u64)> {
+        self.relost.first().copied()
+    }
+
+    /// Octets deemed lost again and not yet resent: out of the pipe.
+    pub(crate) fn relost_bytes(&self) -> u64 {
+        self.relost.iter().map(|&(s, e)| e - s).sum()
+    }
+
+    /// Whether any retransmission is being watched.
+    pub(crate) fn watching(&self) -> bool {
+        !self.rtx.is_empty()
+    }
+
+    /// Drops the parts of watched retransmissions inside `[start, end)`.
+    fn forget_rtx(&mut self, start: u64, end: u64) {
+        let mut i = 0;
+        while let Some(r) = self.rtx.get_mut(i) {
+            if r.end <= start || r.start >= end {
+                i += 1;
+            } else if r.start >= start && r.end <= end {
+                self.rtx.swap_remove(i);
+            } else if r.start < start && r.end > end {
+                // The range cuts it in two.
+                let tail = Rtx { start: end, ..*r };
+                r.end = start;
+                self.rtx.push(tail);
+                i += 1;
+            } else if r.start < start {
+                r.end = start;
+                i += 1;
+            } else {
+                r.start = end;
+                i += 1;
+            }
+        }
+    }
+}
+
+/// RFC 8985's "sent after": later, or at the same time but higher in
+/// sequence (a burst leaves within one instant).
+fn sent_after(a: (Instant, u64), b: (Instant, u64)) -> bool {
+    a.0 > b.0 || (a.0 == b.0 && a.1 > b.1)
+}
+
+/// Removes `[start, end)` from a sorted list of disjoint ranges.
+fn subtract(list: &mut Vec<(u64, u64)>, start: u64, end: u64) {
+    let mut i = 0;
+    while let Some(&(s, e)) = list.get(i) {
+        if e <= start || s >= end {
+            i += 1;
+        } else if s >= start && e <= end {
+            list.remove(i);
+        } else if s < start && e > end {
+            if let Some(slot) = list.get_mut(i) {
+                slot.1 = start;
+            }
+            list.insert(i + 1, (end, e));
+            i += 2;
+        } else if s < start {
+            if let Some(slot) = list.get_mut(i) {
+                slot.1 = start;
+            }
+            i += 1;
+        } else {
+            if let Some(slot) = list.get_mut(i) {
+                slot.0 = end;
+            }
+            i += 1;
+        }
+    }
+}
+
+/// Adds `[start, end)` to a sorted list of disjoint ranges.
+fn insert(list: &mut Vec<(u64, u64)>, start: u64, end: u64) {
+    let first = list.partition_point(|&(_, e)| e < start);
+    let last = list.partition_point(|&(s, _)| s <= end);
+    let mut merged = (start, end);
+    for &(s, e) in list.get(first..last).unwrap_or_default() {
+        merged = (merged.0.min(s), merged.1.max(e));
+    }
+    if first < last {
+        list.drain(first..last);
+    }
+    list.insert(first, merged);
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn ms(n: u64) -> Instant {
+        Instant::from_millis(n)
+    }
+
+    #[test]
+    fn ranges() {
+        let mut l = Vec::new();
+        insert(&mut l, 10, 20);
+        insert(&mut l, 30, 40);
+        insert(&mut l, 20, 30);
+        assert_eq!(l, [(10, 40)]);
+        subtract(&mut l, 15, 25);
+        assert_eq!(l, [(10, 15), (25, 40)]);
+        subtract(&mut l, 0, 12);
+        subtract(&mut l, 35, 100);
+        assert_eq!(l, [(12, 15), (25, 35)]);
+    }
+
+    #[test]
+    fn lost_retransmission_after_later_delivery() {
+        // RFC 8985 §2: "if a packet has been delivered, then any packet
+        // that was sent sufficiently earlier is lost".
+        let mut r = Rack::new();
+        r.on_rtt_sample(Duration::from_millis(20));
+        r.on_send(1000, ms(0));
+        r.on_send(5000, ms(1));
+        r.on_retransmit(0, 1000, ms(20), None);
+        r.on_send(6000, ms(20));
+        assert_eq!(r.detect(ms(30), Duration::from_millis(5)), None);
+        // Data sent with the retransmission but higher in sequence is
+        // SACKed 20 ms later: the retransmission should have been too.
+        r.on_delivered(ms(40), 5000, 6000, None);
+        assert_eq!(r.rtt, Duration::from_millis(20));
+        let wnd = r.reo_wnd(Some(Duration::from_millis(20)));
+        assert_eq!(wnd, Duration::from_millis(5));
+        // Not before RACK.rtt + reo_wnd has passed since it was sent.
+        assert_eq!(r.detect(ms(40), wnd), Some(ms(45)));
+        assert_eq!(r.next_relost(), None);
+        assert_eq!(r.detect(ms(45), wnd), None);
+        assert_eq!(r.next_relost(), Some((0, 1000)));
+        assert_eq!(r.relost_bytes(), 1000);
+        assert_eq!(r.lost_retransmissions, 1);
+        r.on_retransmit(0, 1000, ms(46), None);
+        assert_eq!(r.relost_bytes(), 0);
+        assert!(r.watching());
+        r.advance(1000);
+        assert!(!r.watching());
+    }
+
+    #[test]
+    fn echo_of_the_original_is_not_the_retransmission() {
+        let mut r = Rack::new();
+        r.on_rtt_sample(Duration::from_millis(20));
+        r.on_send(2000, ms(0));
+        r.on_retransmit(0, 1000, ms(30), Some(130));
+        // The ACK echoes TSval 100, the original's: the original arrived,
+        // so RACK.xmit_ts is the original's time.
+        r.on_delivered(ms(31), 0, 1000, Some(100));
+        assert_eq!(r.xmit, Some((ms(0), 1000)));
+    }
+}
