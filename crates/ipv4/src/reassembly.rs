@@ -2,10 +2,11 @@
 //! and overlap attacks.
 //!
 //! Fragments belong together when their source, destination, protocol and
-//! identification match ([`FragmentKey`]). Each pending datagram keeps its
-//! payload bytes in one buffer and the byte ranges received so far in an
-//! interval set (RFC 815's holes are its gaps), so inserting a fragment
-//! costs O(log n) in the fragments already held.
+//! identification match ([`FragmentKey`]). Each pending datagram keeps the
+//! bytes received as disjoint pieces ordered by offset (RFC 815's holes
+//! are the gaps between them), so inserting a fragment costs O(log n) in
+//! the pieces already held plus the pieces it overlaps, and a fragment far
+//! into the datagram holds only its own bytes, not the hole before it.
 //!
 //! The rules, chosen so that a datagram is rebuilt from exactly one
 //! consistent set of bytes or not at all:
@@ -266,9 +267,9 @@ const DATAGRAM_OVERHEAD: usize = core::mem::size_of::<Datagram>()
     + core::mem::size_of::<(Instant, u64)>()
     + 64;
 
-/// Memory counted per received interval (a B-tree entry and its share of
-/// a node).
-const INTERVAL_OVERHEAD: usize = 4 * core::mem::size_of::<usize>();
+/// Memory counted per piece held: its `Vec`, its B-tree entry and a share
+/// of a node, and allocator rounding.
+const PIECE_OVERHEAD: usize = core::mem::size_of::<Vec<u8>>() + 4 * core::mem::size_of::<usize>();
 
 #[derive(Debug)]
 struct Datagram {
@@ -279,10 +280,13 @@ struct Datagram {
     first_header: Option<Vec<u8>>,
     /// The first fragment's payload length.
     first_len: usize,
-    /// Payload bytes; `len()` is the highest end received.
-    data: Vec<u8>,
-    /// Ranges of `data` received: start -> end, disjoint and not adjacent.
-    received: BTreeMap<usize, usize>,
+    /// The payload bytes received, by offset: disjoint pieces, each the
+    /// part of a fragment no earlier piece covered. Holes are the gaps.
+    pieces: BTreeMap<usize, Vec<u8>>,
+    /// Sum of the pieces' lengths.
+    held: usize,
+    /// Highest end of any fragment received.
+    max_end: usize,
     /// The payload length, once the last fragment arrived.
     total: Option<usize>,
     /// Key of this datagram's timer.
@@ -292,79 +296,79 @@ struct Datagram {
 }
 
 impl Datagram {
-    fn memory_for(data_len: usize, intervals: usize, header_bytes: usize) -> usize {
+    fn memory_for(held: usize, pieces: usize, header_bytes: usize) -> usize {
         DATAGRAM_OVERHEAD
-            .saturating_add(data_len)
-            .saturating_add(intervals.saturating_mul(INTERVAL_OVERHEAD))
+            .saturating_add(held)
+            .saturating_add(pieces.saturating_mul(PIECE_OVERHEAD))
             .saturating_add(header_bytes)
     }
 
     fn memory(&self) -> usize {
         Self::memory_for(
-            self.data.len(),
-            self.received.len(),
+            self.held,
+            self.pieces.len(),
             self.first_header.as_ref().map_or(0, Vec::len),
         )
     }
 
-    /// Whether `bytes` at `offset` agree with every byte held in their range.
-    fn agrees(&self, offset: usize, bytes: &[u8]) -> bool {
+    /// The pieces overlapping `[offset, end)`, from the last backwards.
+    fn overlapping(&self, offset: usize, end: usize) -> impl Iterator<Item = (usize, &[u8])> {
+        self.pieces
+            .range(..end)
+            .rev()
+            .map(|(&start, bytes)| (start, bytes.as_slice()))
+            .take_while(move |(start, bytes)| start + bytes.len() > offset)
+    }
+
+    /// Whether `bytes` at `offset` agree with every byte held in their
+    /// range, and the gaps in that range that nothing covers yet (in
+    /// descending order).
+    fn check(&self, offset: usize, bytes: &[u8]) -> Option<Vec<(usize, usize)>> {
         let end = offset + bytes.len();
-        // Intervals starting before `end`, walked backwards until they end
-        // at or before `offset`.
-        for (&start, &stop) in self.received.range(..end).rev() {
-            if stop <= offset {
-                break;
-            }
+        let mut gaps = Vec::new();
+        // Walking backwards, `cursor` is where the uncovered part ends.
+        let mut cursor = end;
+        for (start, held) in self.overlapping(offset, end) {
+            let stop = start + held.len();
             let lo = start.max(offset);
             let hi = stop.min(end);
-            let held = self.data.get(lo..hi);
-            let new = bytes.get(lo - offset..hi - offset);
-            if held.is_none() || held != new {
-                return false;
+            let mine = held.get(lo - start..hi - start);
+            let theirs = bytes.get(lo - offset..hi - offset);
+            if mine.is_none() || mine != theirs {
+                return None;
             }
+            if hi < cursor {
+                gaps.push((hi, cursor));
+            }
+            cursor = lo;
         }
-        true
-    }
-
-    /// Whether `[offset, end)` is already entirely held.
-    fn covers(&self, offset: usize, end: usize) -> bool {
-        self.received
-            .range(..=offset)
-            .next_back()
-            .is_some_and(|(_, &stop)| stop >= end)
-    }
-
-    /// Records `[offset, end)` as received, merging with overlapping or
-    /// adjacent intervals.
-    fn mark(&mut self, offset: usize, end: usize) {
-        let mut lo = offset;
-        let mut hi = end;
-        loop {
-            let next = self
-                .received
-                .range(..=hi)
-                .next_back()
-                .map(|(&s, &e)| (s, e))
-                .filter(|&(_, e)| e >= lo);
-            let Some((s, e)) = next else { break };
-            self.received.remove(&s);
-            lo = lo.min(s);
-            hi = hi.max(e);
+        if offset < cursor {
+            gaps.push((offset, cursor));
         }
-        self.received.insert(lo, hi);
+        Some(gaps)
     }
 
+    /// Whether the pieces cover `[0, total)`: they are disjoint and lie
+    /// within it, so counting bytes suffices.
     fn is_complete(&self) -> bool {
-        match self.total {
-            Some(total) => self.received.len() == 1 && self.received.get(&0) == Some(&total),
-            None => false,
+        self.total
+            .is_some_and(|total| self.held == total && self.max_end == total)
+    }
+
+    /// The bytes of `[0, len)`, all of which are held.
+    fn prefix(&self, len: usize) -> Vec<u8> {
+        let mut out = Vec::with_capacity(len);
+        for (_, bytes) in self.pieces.range(..len) {
+            let room = len - out.len();
+            out.extend_from_slice(bytes.get(..room).unwrap_or(bytes));
         }
+        out
     }
 
     fn timed_out(self) -> TimedOut {
-        let first_fragment = self.first_header.map(|mut bytes| {
-            bytes.extend_from_slice(self.data.get(..self.first_len).unwrap_or_default());
+        let first_fragment = self.first_header.as_ref().map(|header| {
+            let mut bytes = header.clone();
+            bytes.extend_from_slice(&self.prefix(self.first_len));
             bytes
         });
         TimedOut {
@@ -528,43 +532,52 @@ impl Reassembler {
             held.and_then(|d| d.first_header.as_ref())
                 .map_or(HEADER_LEN, Vec::len)
         };
-        let data_end = held.map_or(0, |d| d.data.len()).max(end);
+        let data_end = held.map_or(0, |d| d.max_end).max(end);
         let whole = first_hlen + data_end;
         if whole > max_datagram {
             return self.drop_datagram(&key, ReassemblyDrop::TooBig { len: whole });
         }
 
-        if let Some(d) = held {
-            if let Some(total) = d.total {
-                if (last && end != total) || end > total {
+        let gaps = match held {
+            Some(d) => {
+                if let Some(total) = d.total {
+                    if (last && end != total) || end > total {
+                        return self.drop_datagram(
+                            &key,
+                            ReassemblyDrop::Inconsistent {
+                                end: total,
+                                found: end,
+                            },
+                        );
+                    }
+                } else if last && d.max_end > end {
                     return self.drop_datagram(
                         &key,
                         ReassemblyDrop::Inconsistent {
-                            end: total,
+                            end: d.max_end,
                             found: end,
                         },
                     );
                 }
-            } else if last && d.data.len() > end {
-                return self.drop_datagram(
-                    &key,
-                    ReassemblyDrop::Inconsistent {
-                        end: d.data.len(),
-                        found: end,
-                    },
-                );
+                match d.check(offset, bytes) {
+                    Some(gaps) => gaps,
+                    None => {
+                        return self.drop_datagram(&key, ReassemblyDrop::Overlap { offset, len });
+                    }
+                }
             }
-            if !d.agrees(offset, bytes) {
-                return self.drop_datagram(&key, ReassemblyDrop::Overlap { offset, len });
-            }
-        }
+            None if len == 0 => Vec::new(),
+            None => alloc::vec![(offset, end)],
+        };
 
-        // Memory this datagram would hold at most after the fragment: one
-        // more interval, the data grown to `data_end`, the first header.
-        let (old_memory, intervals, header_bytes) = match held {
+        // Memory this datagram will hold after the fragment: its new
+        // pieces, and the first header if this is the first fragment.
+        let new_bytes: usize = gaps.iter().map(|&(lo, hi)| hi - lo).sum();
+        let (old_memory, held_bytes, pieces, header_bytes) = match held {
             Some(d) => (
                 d.memory,
-                d.received.len() + 1,
+                d.held,
+                d.pieces.len(),
                 match (&d.first_header, offset) {
                     (Some(h), _) => h.len(),
                     (None, 0) => packet.header_len(),
@@ -575,10 +588,11 @@ impl Reassembler {
                 if self.datagrams.len() >= self.config.max_pending {
                     return ReassemblyOutcome::Dropped(ReassemblyDrop::PendingCap);
                 }
-                (0, 1, if offset == 0 { packet.header_len() } else { 0 })
+                (0, 0, 0, if offset == 0 { packet.header_len() } else { 0 })
             }
         };
-        let predicted = Datagram::memory_for(data_end, intervals, header_bytes);
+        let predicted =
+            Datagram::memory_for(held_bytes + new_bytes, pieces + gaps.len(), header_bytes);
         let growth = predicted.saturating_sub(old_memory);
         if self.memory_of(key.src).saturating_add(growth) > self.config.max_per_source {
             return ReassemblyOutcome::Dropped(ReassemblyDrop::SourceCap);
@@ -598,26 +612,22 @@ impl Reassembler {
                     header: repr,
                     first_header: None,
                     first_len: 0,
-                    data: Vec::new(),
-                    received: BTreeMap::new(),
+                    pieces: BTreeMap::new(),
+                    held: 0,
+                    max_end: 0,
                     total: None,
                     timer,
                     memory: 0,
                 })
             }
         };
-        if !datagram.covers(offset, end) {
-            if datagram.data.len() < end {
-                datagram.data.reserve_exact(end - datagram.data.len());
-                datagram.data.resize(end, 0);
-            }
-            if let Some(dst) = datagram.data.get_mut(offset..end) {
-                dst.copy_from_slice(bytes);
-            }
-            if len > 0 {
-                datagram.mark(offset, end);
+        for (lo, hi) in gaps {
+            if let Some(piece) = bytes.get(lo - offset..hi - offset) {
+                datagram.pieces.insert(lo, piece.to_vec());
+                datagram.held += piece.len();
             }
         }
+        datagram.max_end = datagram.max_end.max(end);
         if offset == 0 && datagram.first_header.is_none() {
             datagram.first_header = Some(packet.header_bytes().to_vec());
             datagram.first_len = len;
@@ -638,9 +648,7 @@ impl Reassembler {
         match self.take(&key) {
             Some(datagram) => {
                 let mut header = datagram.header;
-                let mut payload = datagram.data;
-                let total = datagram.total.unwrap_or(payload.len());
-                payload.truncate(total);
+                let payload = datagram.prefix(datagram.held);
                 header.fragment_offset = 0;
                 header.more_fragments = false;
                 header.payload_len = payload.len();
