@@ -1283,3 +1283,99 @@ fn max_requests(config: &CacheConfig) -> u32 {
 fn is_unicast(ip: Ipv4Addr) -> bool {
     !ip.is_unspecified() && !ip.is_broadcast() && !ip.is_multicast()
 }
+
+#[cfg(test)]
+mod tests {
+    //! Bounds on the internal structures, which the public API cannot see.
+
+    use super::*;
+
+    const OURS: MacAddress = MacAddress::new([0x02, 0, 0, 0, 0, 1]);
+    const ME: Ipv4Addr = Ipv4Addr::new(198, 18, 0, 1);
+
+    fn host(i: u32) -> Ipv4Addr {
+        Ipv4Addr::from(u32::from(Ipv4Addr::new(198, 18, 0, 0)) + 2 + (i % 0x1_fff0))
+    }
+
+    fn mac(i: u32) -> MacAddress {
+        let [_, b, c, d] = i.to_be_bytes();
+        MacAddress::new([0x02, 0, 0, b, c, d])
+    }
+
+    fn bounded(cache: &ArpCache) {
+        let live = cache.entries.len() + cache.addresses.len();
+        assert!(
+            cache.work.timers.len() <= 2 * live + 65,
+            "{}",
+            cache.work.timers.len()
+        );
+        let tokens = 2 * cache.entries.len() + 65;
+        assert!(cache.work.ring.len() <= tokens, "{}", cache.work.ring.len());
+        assert!(cache.work.requests.len() <= tokens);
+        assert!(cache.work.flush.len() <= tokens);
+        assert!(cache.work.control.len() <= CONTROL_QUEUE_CAP);
+        assert!(cache.dynamic <= cache.config.max_entries);
+    }
+
+    #[test]
+    fn a_chatty_neighbour_adds_no_heap_items() {
+        let mut cache = ArpCache::new(CacheConfig::default(), OURS);
+        cache.add_address(Instant::ZERO, ME);
+        for i in 0..100_000 {
+            let now = Instant::from_micros(i * 100);
+            cache.handle(now, &Repr::request(mac(1), host(1), ME));
+            cache.handle_timeout(now);
+            while cache.poll_transmit(now).is_some() {}
+        }
+        // One entry, one address: a couple of items, not thousands.
+        assert!(cache.work.timers.len() <= 3, "{}", cache.work.timers.len());
+    }
+
+    #[test]
+    fn a_flood_of_new_senders_stays_within_bounds() {
+        let config = CacheConfig {
+            max_entries: 16,
+            ..CacheConfig::default()
+        };
+        let mut cache = ArpCache::new(config, OURS);
+        cache.add_address(Instant::ZERO, ME);
+        for i in 0..50_000 {
+            let now = Instant::from_micros(u64::from(i) * 10);
+            cache.handle(now, &Repr::request(mac(i), host(i), ME));
+            cache.handle_timeout(now);
+            bounded(&cache);
+        }
+        assert_eq!(cache.len(), 16);
+        // The replies nobody drained were capped and counted.
+        assert!(cache.work.stats.control_dropped > 0);
+    }
+
+    #[test]
+    fn resolution_churn_without_polling_stays_within_bounds() {
+        // New neighbours every 100 ms fill the table and evict; every
+        // second, they fail first (the host polls timers only then).
+        for spacing in [100, 1_000] {
+            let config = CacheConfig {
+                max_entries: 8,
+                unreachable_hold: Duration::ZERO,
+                ..CacheConfig::default()
+            };
+            let mut cache = ArpCache::new(config, OURS);
+            cache.add_address(Instant::ZERO, ME);
+            for i in 0..20_000 {
+                let now = Instant::from_millis(u64::from(i) * spacing);
+                let _ = cache.lookup(now, host(i));
+                let _ = cache.enqueue(now, host(i), alloc::vec![0; 20]);
+                cache.handle_timeout(now);
+                while cache.poll_event().is_some() {}
+                bounded(&cache);
+            }
+            let stats = cache.work.stats;
+            if spacing == 100 {
+                assert!(stats.evictions > 10_000, "{stats:?}");
+            } else {
+                assert!(stats.failures > 10_000, "{stats:?}");
+            }
+        }
+    }
+}
