@@ -57,6 +57,7 @@ use std::io;
 
 use strata_core::time::Instant;
 
+pub mod fault;
 pub mod memory;
 pub mod pcap;
 
@@ -131,7 +132,7 @@ impl<D: Device + ?Sized> Device for &mut D {
 }
 
 /// Why a device did not take a frame.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 #[non_exhaustive]
 pub enum DeviceError {
     /// The device cannot take a frame now (its queue is full); try again
