@@ -43,7 +43,9 @@
 //! let error = cut.error.expect("ARP is cut short");
 //! assert_eq!(error.layer.name(), "arp");
 //! ```
-#![forbid(unsafe_code)]
+// `deny`, not `forbid`: the TAP device (`device::tap`, Linux) needs ioctl(2)
+// and poll(2), and is the one module that allows `unsafe`.
+#![deny(unsafe_code)]
 
 pub mod capture;
 pub mod decode;

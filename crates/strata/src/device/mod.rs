@@ -17,7 +17,8 @@
 //!   (loss, duplication, reordering, corruption, delay, bandwidth) as a
 //!   seeded [`strata_sim::LinkConfig`] says;
 //! - `tap::TapDevice` (Linux only): a TAP interface of the kernel, the one
-//!   place in strata that makes system calls.
+//!   place in strata that makes system calls (and the one module allowed
+//!   `unsafe`).
 //!
 //! Wrappers nest: `PcapWriter<FaultInjector<MemoryDevice>>` records what
 //! the host sent before the impairments, `FaultInjector<PcapWriter<..>>`
@@ -60,6 +61,8 @@ use strata_core::time::Instant;
 pub mod fault;
 pub mod memory;
 pub mod pcap;
+#[cfg(target_os = "linux")]
+pub mod tap;
 
 /// The length of an Ethernet II header without a VLAN tag: what
 /// [`Device::max_frame_len`] adds to the MTU.
