@@ -670,6 +670,9 @@ impl Sockets {
                 if self.listeners.get(&local) == Some(&h) {
                     self.listeners.remove(&local);
                 }
+                // The port is free at once; the listener only lingers to
+                // send the resets of connections it never handed out.
+                self.set_binding(h, None);
             }
             Proto::Tcp(conn) => {
                 if linger_zero {
@@ -702,8 +705,11 @@ impl Sockets {
     pub fn set_option(&mut self, fd: Fd, opt: SocketOption) -> Result<(), Error> {
         let (h, s) = self.by_fd_mut(fd)?;
         let stream = s.kind == SocketKind::Stream;
+        // The settings a connection (or a listener's future connections)
+        // was made with cannot change any more.
         let live = match &s.proto {
             Proto::Tcp(c) => Some(*c.config()),
+            Proto::Listener(l) => Some(l.config().connection),
             _ => None,
         };
         let o = &mut s.opts;

@@ -1,0 +1,153 @@
+//! Socket options, and a transfer through the BSD calls over a lossy link.
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::indexing_slicing,
+    clippy::panic,
+    clippy::field_reassign_with_default
+)]
+
+mod common;
+
+use std::net::{Ipv4Addr, SocketAddrV4};
+
+use common::{B_IP, Net, Side};
+use strata_core::time::Duration;
+use strata_socket::{Error, Shutdown, SocketKind, SocketOption};
+
+#[test]
+fn options_shape_new_connections() {
+    let mut net = Net::new(70);
+    let l = net.b.socket(SocketKind::Stream).unwrap();
+    net.b
+        .bind(l, SocketAddrV4::new(Ipv4Addr::UNSPECIFIED, 80))
+        .unwrap();
+    net.b.set_option(l, SocketOption::RecvBuffer(8192)).unwrap();
+    net.b.set_option(l, SocketOption::NoDelay(true)).unwrap();
+    net.b.listen(l, 4).unwrap();
+    assert_eq!(
+        net.b.set_option(l, SocketOption::RecvBuffer(4096)),
+        Err(Error::Unsupported)
+    );
+
+    let c = net.a.socket(SocketKind::Stream).unwrap();
+    net.a.set_option(c, SocketOption::NoDelay(true)).unwrap();
+    net.a
+        .set_option(c, SocketOption::SendBuffer(16 * 1024))
+        .unwrap();
+    net.a
+        .set_option(c, SocketOption::KeepAlive(Some(Duration::from_secs(30))))
+        .unwrap();
+    net.a.set_option(c, SocketOption::Ttl(7)).unwrap();
+    assert_eq!(net.a.options(c).unwrap().ttl, 7);
+    net.a
+        .connect(net.now, c, SocketAddrV4::new(B_IP, 80))
+        .unwrap_err();
+    net.exchange();
+    let config = *net.a.tcp_connection(c).unwrap().config();
+    assert!(!config.nagle);
+    assert_eq!(config.send_buffer, 16 * 1024);
+    assert_eq!(config.keepalive.unwrap().idle, Duration::from_secs(30));
+    assert!(
+        net.log
+            .iter()
+            .filter(|s| s.from == Side::A)
+            .all(|s| s.transmit.ttl == 7)
+    );
+    assert!(
+        net.log
+            .iter()
+            .filter(|s| s.from == Side::B)
+            .all(|s| s.transmit.ttl == 64)
+    );
+    assert!(net.log.iter().all(|s| s.transmit.dont_fragment));
+
+    // Accepted connections inherit the listener's options.
+    let (s, _) = net.b.accept(l).unwrap();
+    let accepted = *net.b.tcp_connection(s).unwrap().config();
+    assert_eq!(accepted.recv_buffer, 8192);
+    assert!(!accepted.nagle);
+    assert!(net.b.options(s).unwrap().no_delay);
+
+    // A live connection keeps its settings: the same value is fine, a
+    // change is refused.
+    assert_eq!(net.a.set_option(c, SocketOption::NoDelay(true)), Ok(()));
+    assert_eq!(
+        net.a.set_option(c, SocketOption::NoDelay(false)),
+        Err(Error::Unsupported)
+    );
+    assert_eq!(
+        net.a.set_option(c, SocketOption::SendBuffer(0)),
+        Err(Error::InvalidInput)
+    );
+    // The TTL changes at once.
+    net.a.set_option(c, SocketOption::Ttl(9)).unwrap();
+    let now = net.now;
+    net.a.send(now, c, b"x").unwrap();
+    net.log.clear();
+    net.exchange();
+    assert_eq!(
+        net.log
+            .iter()
+            .find(|s| s.from == Side::A)
+            .unwrap()
+            .transmit
+            .ttl,
+        9
+    );
+}
+
+#[test]
+fn bulk_transfer_under_loss_is_byte_exact() {
+    let mut net = Net::new(71);
+    net.log_enabled = false;
+    net.loss = 50; // 5 % each way
+    let l = net.b.socket(SocketKind::Stream).unwrap();
+    net.b.bind(l, SocketAddrV4::new(B_IP, 80)).unwrap();
+    net.b.listen(l, 4).unwrap();
+    let c = net.a.socket(SocketKind::Stream).unwrap();
+    net.a
+        .connect(net.now, c, SocketAddrV4::new(B_IP, 80))
+        .unwrap_err();
+    let mut server = None;
+    assert!(net.run_until(Duration::from_secs(60), |net| {
+        if let Ok((fd, _)) = net.b.accept(l) {
+            server = Some(fd);
+        }
+        server.is_some() && net.a.readiness(c).unwrap().writable
+    }));
+    let s = server.unwrap();
+    let data: Vec<u8> = (0..300_000u32)
+        .map(|i| (i.wrapping_mul(2_654_435_761) >> 24) as u8)
+        .collect();
+    let mut sent = 0;
+    let mut got = Vec::new();
+    let mut buf = vec![0u8; 65536];
+    let mut shut = false;
+    let ok = net.run_until(Duration::from_secs(600), |net| {
+        let now = net.now;
+        while sent < data.len() {
+            match net.a.send(now, c, &data[sent..]) {
+                Ok(n) => sent += n,
+                Err(Error::WouldBlock) => break,
+                Err(e) => panic!("send: {e}"),
+            }
+        }
+        if sent == data.len() && !shut {
+            net.a.shutdown(now, c, Shutdown::Write).unwrap();
+            shut = true;
+        }
+        loop {
+            match net.b.recv(s, &mut buf) {
+                Ok(0) => return true,
+                Ok(n) => got.extend_from_slice(&buf[..n]),
+                Err(Error::WouldBlock) => return false,
+                Err(e) => panic!("recv: {e}"),
+            }
+        }
+    });
+    assert!(ok, "received {} of {}", got.len(), data.len());
+    assert!(got == data, "byte-exact");
+    assert!(net.dropped > 0);
+    assert!(net.a.tcp_stats(c).unwrap().retransmissions > 0);
+}
