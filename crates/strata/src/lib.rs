@@ -8,7 +8,11 @@
 //! - [`decode`]: dissection of a captured frame, layer by layer, into named
 //!   fields (Wireshark's display-filter names), printed as a tree or as
 //!   JSON: what `strata decode` shows;
-//! - [`capture`]: reading pcap and pcapng files frame by frame.
+//! - [`capture`]: reading pcap and pcapng files frame by frame;
+//! - [`device`]: the [`Device`](device::Device) trait the host sends and
+//!   receives Ethernet frames through, and the devices: an in-memory pair,
+//!   a pcap writer and a fault injector that wrap any device, and a Linux
+//!   TAP interface.
 //!
 //! The host interface, devices and the other subcommands come later.
 //!

@@ -15,7 +15,7 @@
 //! capture needs wall-clock time. [`PcapOptions::epoch`] says which
 //! wall-clock time `Instant::ZERO` is. The default, the Unix epoch, keeps a
 //! simulated run's capture identical from run to run; a host on a real
-//! clock passes the time its clock started.
+//! clock passes the time its clock started ([`PcapOptions::epoch_at`]).
 //!
 //! The file is written through a buffer, flushed by [`PcapWriter::flush`],
 //! [`PcapWriter::into_inner`] and on drop. Writing never fails a frame: if
@@ -84,6 +84,30 @@ pub struct PcapOptions {
     /// The interface name recorded in a pcapng file (`if_name`); ignored
     /// for classic pcap.
     pub interface_name: Option<String>,
+}
+
+impl PcapOptions {
+    /// The wall-clock time of `Instant::ZERO` for a host whose clock reads
+    /// `now` at this moment: for [`epoch`](Self::epoch) when `Instant`s
+    /// come from a real clock (a TAP device), so that the capture shows
+    /// the real time of day.
+    ///
+    /// ```
+    /// use std::time::{Duration, SystemTime};
+    /// use strata::device::pcap::PcapOptions;
+    /// use strata_core::time::Instant;
+    ///
+    /// let epoch = PcapOptions::epoch_at(Instant::from_millis(2500));
+    /// let age = SystemTime::now().duration_since(epoch).unwrap();
+    /// assert!(age >= Duration::from_millis(2500) && age < Duration::from_secs(60));
+    /// ```
+    #[must_use]
+    pub fn epoch_at(now: Instant) -> SystemTime {
+        let since_zero = StdDuration::from_micros(now.total_micros());
+        SystemTime::now()
+            .checked_sub(since_zero)
+            .unwrap_or(SystemTime::UNIX_EPOCH)
+    }
 }
 
 impl Default for PcapOptions {
