@@ -68,9 +68,11 @@ fn tap_device_in_a_network_namespace() {
         eprintln!("skipping the TAP test: it needs root and /dev/net/tun");
         return;
     }
-    if Command::new("ip").arg("-V").output().is_err() {
-        eprintln!("skipping the TAP test: no `ip` command");
-        return;
+    for (tool, arg) in [("ip", "-V"), ("ping", "-V"), ("sysctl", "--version")] {
+        if Command::new(tool).arg(arg).output().is_err() {
+            eprintln!("skipping the TAP test: no `{tool}` command");
+            return;
+        }
     }
     let name = format!("devices-tap-{}", std::process::id());
     let add = run(&["ip", "netns", "add", &name]);
