@@ -12,8 +12,11 @@
 //! TAP made with `ip tuntap add NAME mode tap`), it is attached to and left
 //! as it was found when the device is dropped. If it does not exist, the
 //! kernel creates it, non-persistent (`TUNSETPERSIST` 0), so it disappears
-//! when the device is dropped. Either needs `CAP_NET_ADMIN` (root, or a
-//! persistent TAP whose owner is the caller).
+//! when the device is dropped. Creating needs `CAP_NET_ADMIN`; attaching
+//! to a persistent TAP made for the caller's user (`ip tuntap add NAME
+//! mode tap user USER`, already up) does not, as long as
+//! [`TapOptions::bring_up`] is false and no MTU is set (those ioctls need
+//! it).
 //!
 //! The interface is brought up (`SIOCSIFFLAGS` with `IFF_UP`) unless
 //! [`TapOptions::bring_up`] is false, and its MTU is read (`SIOCGIFMTU`)
