@@ -329,6 +329,9 @@ struct Entry {
     referenced: bool,
     request_queued: bool,
     flush_queued: bool,
+    /// When a request for it was last queued: a new round of requests
+    /// (after expiry or failure) still keeps `retry_interval` from it.
+    last_request: Option<Instant>,
 }
 
 impl Entry {
@@ -404,7 +407,8 @@ impl Work {
         }
     }
 
-    fn queue_request(&mut self, ip: Ipv4Addr, entry: &mut Entry) {
+    fn queue_request(&mut self, now: Instant, ip: Ipv4Addr, entry: &mut Entry) {
+        entry.last_request = Some(now);
         if !entry.request_queued {
             entry.request_queued = true;
             self.requests.push_back((ip, entry.id));
@@ -730,6 +734,8 @@ impl ArpCache {
     /// If the neighbour is already resolved the datagram is released at once
     /// through [`ArpCache::poll_transmit`]; if it is known unreachable the
     /// datagram comes straight back in an [`ArpEvent::Unreachable`].
+    /// Datagrams for addresses that need no resolution (broadcast,
+    /// multicast, our own) share one queue of `queue_per_neighbour`.
     ///
     /// # Errors
     /// [`QueueFull`] when [`CacheConfig::queue_per_neighbour`] datagrams
@@ -1008,6 +1014,7 @@ impl ArpCache {
             referenced: false,
             request_queued: false,
             flush_queued: false,
+            last_request: None,
         }
     }
 
@@ -1205,10 +1212,22 @@ fn confirm(
 }
 
 /// Starts a fresh round of broadcast requests, keeping waiting datagrams.
+/// The first goes out now, or once `retry_interval` has passed since the
+/// last request for this neighbour (RFC 1122 §2.3.2.1: no flooding, even
+/// when a round of unicast probes runs straight into a new resolution).
 fn restart(config: &CacheConfig, work: &mut Work, now: Instant, ip: Ipv4Addr, entry: &mut Entry) {
-    entry.state = State::Incomplete { sent: 1 };
-    work.queue_request(ip, entry);
-    work.arm(ip, entry, Some(now + config.retry_interval));
+    let earliest = entry.last_request.map(|at| at + config.retry_interval);
+    match earliest {
+        Some(at) if at > now => {
+            entry.state = State::Incomplete { sent: 0 };
+            work.arm(ip, entry, Some(at));
+        }
+        _ => {
+            entry.state = State::Incomplete { sent: 1 };
+            work.queue_request(now, ip, entry);
+            work.arm(ip, entry, Some(now + config.retry_interval));
+        }
+    }
 }
 
 /// The entry's timer is due: advance it. Returns true when the entry is to
@@ -1225,7 +1244,7 @@ fn service(
         State::Incomplete { sent } => {
             if *sent < max_requests(config) {
                 *sent += 1;
-                work.queue_request(ip, entry);
+                work.queue_request(now, ip, entry);
                 work.arm(ip, entry, Some(now + config.retry_interval));
                 false
             } else {
@@ -1263,7 +1282,7 @@ fn service(
             }
             if now >= *refresh_at && *used && *probes < max_requests(config) {
                 *probes += 1;
-                work.queue_request(ip, entry);
+                work.queue_request(now, ip, entry);
                 let next = (now + config.retry_interval).min(expires);
                 work.arm(ip, entry, Some(next));
             } else {

@@ -357,6 +357,39 @@ fn a_silent_neighbour_in_use_is_probed_then_dropped() {
 }
 
 #[test]
+fn a_late_host_never_gets_two_requests_out_within_the_interval() {
+    let config = CacheConfig {
+        reachable_time: Duration::from_secs(10),
+        ..CacheConfig::default()
+    };
+    let mut cache = cache_with(config);
+    cache.lookup(ms(0), A);
+    drain(&mut cache, ms(0));
+    cache.handle(ms(0), &reply_from(PEER_A, A));
+    cache.lookup(ms(1_000), A);
+    // Probes due at 7, 8 and 9 s; the host runs its timers late for the
+    // last one, then looks the neighbour up just after expiry.
+    let mut probes = Vec::new();
+    for t in [7_000, 8_000, 9_900] {
+        cache.handle_timeout(ms(t));
+        probes.extend(drain(&mut cache, ms(t)).into_iter().map(|p| (ms(t), p)));
+    }
+    probes.retain(|(_, p)| *p != ArpTransmit::Arp(Repr::gratuitous(OURS, ME)));
+    assert_eq!(
+        probes,
+        vec![
+            (ms(7_000), unicast_probe(A, PEER_A)),
+            (ms(8_000), unicast_probe(A, PEER_A)),
+            (ms(9_900), unicast_probe(A, PEER_A)),
+        ]
+    );
+    assert_eq!(cache.lookup(ms(10_000), A), Resolution::Pending);
+    // The broadcast waits until a full interval after the last probe.
+    let sent = advance(&mut cache, ms(10_000), ms(10_900));
+    assert_eq!(sent, vec![(ms(10_900), broadcast_request(A))]);
+}
+
+#[test]
 fn answers_requests_for_our_address_only() {
     let mut cache = cache();
     let request = Repr::request(PEER_A, A, ME);
