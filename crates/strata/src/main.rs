@@ -28,6 +28,24 @@ enum Command {
         #[arg(long, value_enum, default_value_t = OutputFormat::Tree)]
         format: OutputFormat,
     },
+    /// Two hosts on an in-memory link: the client resolves
+    /// server.example.test, connects to port 80, fetches a page over
+    /// HTTP/1.1 and closes; the story is told layer by layer.
+    Demo {
+        /// Write every frame the client's end of the link sent or received
+        /// to this pcapng file (opens in Wireshark/tshark).
+        #[arg(long, value_name = "FILE")]
+        pcap: Option<PathBuf>,
+        /// Draw the TCP conversation as an SVG sequence diagram.
+        #[arg(long, value_name = "FILE.svg")]
+        ladder: Option<PathBuf>,
+        /// Probability that the link loses a frame (each direction), 0..1.
+        #[arg(long, value_name = "P", default_value_t = 0.0)]
+        loss: f64,
+        /// Seed of the link's and the hosts' random choices.
+        #[arg(long, value_name = "N", default_value_t = 1)]
+        seed: u64,
+    },
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
@@ -42,6 +60,68 @@ fn main() -> ExitCode {
     let cli = Cli::parse();
     match cli.command {
         Command::Decode { file, format } => decode(&file, format),
+        Command::Demo {
+            pcap,
+            ladder,
+            loss,
+            seed,
+        } => demo(pcap.as_deref(), ladder.as_deref(), loss, seed),
+    }
+}
+
+fn demo(
+    pcap: Option<&std::path::Path>,
+    ladder: Option<&std::path::Path>,
+    loss: f64,
+    seed: u64,
+) -> ExitCode {
+    if !(0.0..=1.0).contains(&loss) {
+        eprintln!("strata: --loss must be between 0 and 1, got {loss}");
+        return ExitCode::FAILURE;
+    }
+    let config = strata::demo::DemoConfig {
+        loss,
+        seed,
+        ..strata::demo::DemoConfig::default()
+    };
+    let mut file = match pcap.map(std::fs::File::create).transpose() {
+        Ok(file) => file.map(BufWriter::new),
+        Err(e) => {
+            eprintln!("strata: cannot create the capture file: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    let result = strata::demo::run(&config, file.as_mut().map(|f| f as &mut dyn Write));
+    let outcome = match result {
+        Ok(outcome) => outcome,
+        Err(e) => {
+            eprintln!("strata: demo failed: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    if let Some(Err(e)) = file.map(|mut f| f.flush()) {
+        eprintln!("strata: cannot write the capture file: {e}");
+        return ExitCode::FAILURE;
+    }
+    print!("{}", outcome.story);
+    if let Some(path) = pcap {
+        println!("  capture written to {}", path.display());
+    }
+    if let Some(path) = ladder {
+        let Some(diagram) = outcome.ladder.as_ref() else {
+            eprintln!("strata: no TCP conversation to draw");
+            return ExitCode::FAILURE;
+        };
+        if let Err(e) = std::fs::write(path, diagram.to_svg()) {
+            eprintln!("strata: cannot write {}: {e}", path.display());
+            return ExitCode::FAILURE;
+        }
+        println!("  sequence diagram written to {}", path.display());
+    }
+    if outcome.response == strata::demo::http_response() {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::FAILURE
     }
 }
 
