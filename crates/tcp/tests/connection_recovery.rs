@@ -330,10 +330,10 @@ fn lost_retransmission_is_repaired_by_rack_without_a_timeout() {
     // RFC 8985 §2: "if a packet has been delivered, then any packet that
     // was sent sufficiently earlier is lost"; §6.2 step 5: a segment sent
     // before RACK.xmit_ts is lost once "RACK.rtt + RACK.reo_wnd" has passed
-    // since it was sent, and the reordering timer waits out the rest. Here
-    // the fast retransmission itself is dropped; the new data sent just
-    // after it is SACKed, so it goes again one reordering window later,
-    // not after an RTO.
+    // since it was sent. Here the fast retransmission itself is dropped;
+    // the new data sent just after it is SACKed, so it goes again then,
+    // not after an RTO. (The reordering timer for a window not yet passed
+    // is tested with the RACK module.)
     let (mut a, mut b) = established_with_rtt(cfg(true), 20);
     let data = pattern(40 * MSS, 8);
     a.send(&data).unwrap();
@@ -361,24 +361,23 @@ fn lost_retransmission_is_repaired_by_rack_without_a_timeout() {
         .collect();
     assert!(!rest.is_empty());
     let out = exchange(&mut a, &mut b, &rest, 50, 60);
-    // Data sent after the retransmission was delivered 20 ms later, but
-    // the reordering window (min_RTT / 4 = 5 ms) has not passed yet.
-    assert!(out.iter().all(|s| s.repr.seq != segs[1].repr.seq));
-    assert_eq!(a.stats().lost_retransmissions, 0);
-    assert_eq!(
-        a.poll_timeout(),
-        Some(ms(65)),
-        "RACK's reordering timer, not the RTO"
-    );
+    // Data sent after the retransmission was delivered 20 ms later, one
+    // RACK.rtt: in recovery, with no reordering seen, the reordering
+    // window is zero ("If RACK.reordering_seen is FALSE ... if in loss
+    // recovery ... return 0", §6.2 step 4), so it goes again at once, long
+    // before the RTO.
     assert!(a.rto() >= strata_core::time::Duration::from_secs(1));
-    a.handle_timeout(ms(65));
-    let again = drain(&mut a, ms(65));
-    assert_eq!(again[0].repr.seq, segs[1].repr.seq);
-    assert_eq!(again[0].payload(), segs[1].payload());
+    let again_at = out
+        .iter()
+        .position(|s| s.repr.seq == segs[1].repr.seq)
+        .unwrap();
+    let again = out[again_at].clone();
+    assert_eq!(again.payload(), segs[1].payload());
     assert_eq!(a.stats().lost_retransmissions, 1);
+    assert_eq!(a.stats().timeouts, 0);
     // Everything else flows without loss: no RTO ever fires.
-    let mut pending: Vec<Seg> = out.into_iter().chain(again).collect();
-    let mut now = 75;
+    let mut pending: Vec<Seg> = out;
+    let mut now = 70;
     while !pending.is_empty() {
         let refs: Vec<&Seg> = pending.iter().collect();
         pending = exchange(&mut a, &mut b, &refs, now, now + 10);
@@ -387,4 +386,89 @@ fn lost_retransmission_is_repaired_by_rack_without_a_timeout() {
     assert_eq!(read_all(&mut b), data);
     assert_eq!(a.stats().timeouts, 0);
     assert_eq!(a.stats().lost_retransmissions, 1);
+}
+
+#[test]
+fn duplicates_are_reported_with_dsack() {
+    // RFC 2883 §4: "If the data packet contained duplicate data, then the
+    // first SACK block must specify the contiguous sequence space of the
+    // duplicate segment", and "if the D-SACK block reports a duplicate
+    // contiguous sequence from a (possibly larger) block of data in the
+    // receiver's data queue above the cumulative acknowledgement, then the
+    // second SACK block in that SACK option should specify that (possibly
+    // larger) block of data."
+    let (mut a, mut b) = established(cfg(true), cfg(true));
+    let segs = burst(&mut a, 4, 9);
+    let edge = |i: usize| segs[i].repr.seq;
+    let end = |i: usize| segs[i].repr.seq.wrapping_add(MSS as u32);
+    deliver(&mut b, ms(20), &segs[0]);
+    drain(&mut b, ms(20));
+    // Below the cumulative ACK.
+    deliver(&mut b, ms(21), &segs[0]);
+    let ack = one(&mut b, ms(21));
+    assert_eq!(ack.repr.ack, end(0));
+    assert_eq!(ack.repr.options.sack.as_slice(), &[(edge(0), end(0))]);
+    // The next ACK reports it no more.
+    deliver(&mut b, ms(22), &segs[2]);
+    let ack = one(&mut b, ms(22));
+    assert_eq!(ack.repr.options.sack.as_slice(), &[(edge(2), end(2))]);
+    deliver(&mut b, ms(22), &segs[3]);
+    drain(&mut b, ms(22));
+    // Above it, inside the held block 2..3.
+    deliver(&mut b, ms(23), &segs[3]);
+    let ack = one(&mut b, ms(23));
+    assert_eq!(
+        ack.repr.options.sack.as_slice(),
+        &[(edge(3), end(3)), (edge(2), end(3))]
+    );
+    assert_eq!(b.stats().dsacks_sent, 2);
+    // The sender recognises it (inside the second block).
+    deliver(&mut a, ms(30), &ack);
+    assert_eq!(a.stats().dsacks_received, 1);
+}
+
+#[test]
+fn spurious_fast_retransmit_is_undone_by_eifel_detection() {
+    // RFC 3522 §2: "the Eifel detection algorithm ... [uses] the TCP
+    // Timestamps option": if the ACK for the retransmitted segment echoes
+    // a timestamp older than the retransmission's, the original arrived
+    // and the retransmission was spurious. RFC 4015 §3 then restores the
+    // congestion state saved before the reduction.
+    let (mut a, mut b) = established_with_rtt(cfg(true), 20);
+    a.send(&pattern(20 * MSS, 10)).unwrap();
+    let segs = drain(&mut a, ms(20));
+    assert_eq!(segs.len(), 10);
+    assert!(a.ssthresh() > 1 << 30);
+    // Segment 1 is merely late: 0 and 2..9 come first.
+    let early: Vec<&Seg> = segs
+        .iter()
+        .enumerate()
+        .filter(|&(i, _)| i != 1)
+        .map(|(_, s)| s)
+        .collect();
+    let out = exchange(&mut a, &mut b, &early, 30, 40);
+    assert_eq!(a.stats().fast_retransmits, 1);
+    let rtx = out
+        .iter()
+        .find(|s| s.repr.seq == segs[1].repr.seq)
+        .unwrap()
+        .clone();
+    let reduced = a.ssthresh();
+    assert!(reduced < 1 << 30);
+    let others: Vec<&Seg> = out
+        .iter()
+        .filter(|s| s.repr.seq != segs[1].repr.seq)
+        .collect();
+    // The original arrives at 45; B's ACK echoes its TSval (sent at 20).
+    let mut late = vec![&segs[1]];
+    late.extend(others);
+    exchange(&mut a, &mut b, &late, 45, 55);
+    assert_eq!(a.stats().spurious_recoveries, 1);
+    assert!(a.ssthresh() > 1 << 30, "ssthresh restored");
+    // The needless retransmission arrives later: B reports it as a
+    // duplicate (RFC 2883) and the sender counts it.
+    exchange(&mut a, &mut b, &[&rtx], 50, 60);
+    assert_eq!(b.stats().dsacks_sent, 1);
+    assert_eq!(a.stats().dsacks_received, 1);
+    assert_eq!(a.stats().timeouts, 0);
 }

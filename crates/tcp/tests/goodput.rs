@@ -8,7 +8,8 @@
 //! change, rewrite it with
 //! `STRATA_UPDATE_SNAPSHOTS=1 cargo test -p strata-tcp --test goodput`
 //! and review the diff. `STRATA_GOODPUT_BYTES` changes the transfer size
-//! for exploration (the snapshot is only compared at the default size).
+//! for exploration (the snapshot is only compared at the default size);
+//! `STRATA_GOODPUT_DEBUG=1` prints both ends' counters per cell.
 
 #![allow(clippy::unwrap_used, clippy::indexing_slicing, clippy::panic)]
 
@@ -138,6 +139,13 @@ fn transfer(size: usize, seed: u64, link: LinkConfig, algorithm: Algorithm, sack
     assert!(b.received == a.to_send, "seed {seed}: stream corrupted");
     assert!(b.eof && a.eof);
     let s = a.conn.stats();
+    if std::env::var_os("STRATA_GOODPUT_DEBUG").is_some() {
+        eprintln!(
+            "{link:?} {algorithm:?} {sack}\n  a {:?}\n  b {:?}",
+            a.conn.stats(),
+            b.conn.stats()
+        );
+    }
     Cell {
         delivered_at,
         segments: s.segments_sent,

@@ -526,7 +526,13 @@ fn real_clients_get_through_a_syn_flood_thanks_to_cookies() {
     assert_eq!(r.stats.cookies_validated, r.clients as u64);
     assert_eq!(r.stats.cookies_rejected, 0);
     assert_eq!(r.stats.accepted, r.clients as u64);
-    assert!(r.worst_connect < Duration::from_secs(1));
+    // At most one handshake segment lost to the path's 0.2% loss, which
+    // costs the 1 s initial RTO (RFC 6298 §2.1), never a lockout.
+    assert!(
+        r.worst_connect < Duration::from_millis(1500),
+        "{:?}",
+        r.worst_connect
+    );
 }
 
 #[test]

@@ -136,6 +136,12 @@ impl Assembler {
         self.ranges.get(i).copied().filter(|&(s, _)| s <= seq)
     }
 
+    /// The held range that covers all of `[start, end)`, if one does: the
+    /// segment carrying it is a duplicate.
+    pub(crate) fn covering(&self, start: u64, end: u64) -> Option<(u64, u64)> {
+        self.containing(start).filter(|&(_, e)| e >= end)
+    }
+
     /// Up to `max` blocks to report, most recent first.
     pub(crate) fn sack_blocks(&self, max: usize) -> impl Iterator<Item = (u64, u64)> + '_ {
         self.recent.iter().take(self.recent_len.min(max)).copied()

@@ -9,7 +9,8 @@ use strata_core::time::{Duration, Instant};
 use super::scoreboard::DUP_THRESH;
 use super::timer::Timer;
 use super::{
-    Connection, Error, Event, PAWS_IDLE, Recovery, RecoveryKind, ResetReply, State, reset_reply,
+    Connection, Error, Event, PAWS_IDLE, Recovery, RecoveryKind, ResetReply, State, Undo,
+    reset_reply,
 };
 use crate::wire::{Flags, Repr};
 
@@ -198,6 +199,13 @@ impl Connection {
                 self.ack_now = true;
             } else {
                 self.stats.dropped += 1;
+                // RFC 2883 §4: a segment wholly below RCV.NXT arrived
+                // twice; "the first SACK block ... specify the contiguous
+                // sequence space of the duplicate segment".
+                let end = seq + payload.len() as i64;
+                if self.sack_ok && !payload.is_empty() && seq > 0 && end <= self.rcv_nxt as i64 {
+                    self.dsack = Some(((seq as u64, end as u64), None));
+                }
                 self.ack_unacceptable(now, flags);
                 return;
             }
@@ -350,11 +358,25 @@ impl Connection {
         let mut sacked_new = 0;
         if self.sack_ok {
             let tsecr = seg.options.timestamps.map(|t| t.tsecr);
-            for &(left, right) in seg.options.sack.as_slice() {
+            let blocks = seg.options.sack.as_slice();
+            // RFC 2883 §4: a first block below the cumulative ACK, or inside
+            // the second block, reports a duplicate (D-SACK).
+            if let Some(&(left, right)) = blocks.first() {
+                let (l, r) = (self.snd_offset(left), self.snd_offset(right));
+                let inside_second = blocks
+                    .get(1)
+                    .is_some_and(|&(l2, r2)| l >= self.snd_offset(l2) && r <= self.snd_offset(r2));
+                if l < r && (r <= ack as i64 || inside_second) && l >= 0 {
+                    self.on_dsack(l as u64, r as u64);
+                }
+            }
+            for &(left, right) in blocks {
                 let (l, r) = (self.snd_offset(left), self.snd_offset(right));
                 if l > self.snd_una as i64 && l < r && r <= self.snd_max as i64 {
-                    sacked_new += self.scoreboard.insert(l as u64, r as u64);
-                    self.rack.on_delivered(now, l as u64, r as u64, tsecr);
+                    let new = self.scoreboard.insert(l as u64, r as u64);
+                    sacked_new += new;
+                    self.rack
+                        .on_delivered(now, l as u64, r as u64, tsecr, new > 0);
                 }
             }
         }
@@ -389,31 +411,125 @@ impl Connection {
             }
         }
         self.probes_unanswered = 0;
-        if self.rack.watching() {
-            self.rack_detect(now);
-        }
+        self.rack_detect(now);
         true
     }
 
     /// RFC 8985 §6.2 step 5 for retransmissions, and the reordering timer
     /// for those still inside the window.
     pub(super) fn rack_detect(&mut self, now: Instant) {
-        let reo_wnd = self.rack.reo_wnd(self.rtt.srtt());
-        match self.rack.detect(now, reo_wnd) {
+        if !self.sack_ok || self.snd_una >= self.snd_max {
+            self.timers.cancel(Timer::Reorder);
+            return;
+        }
+        self.scoreboard.by_count = !self.rack.reordering_seen;
+        let reo_wnd = self.rack.reo_wnd(self.rtt.srtt(), self.recovery.is_some());
+        let (lost, originals) = self.rack.detect_originals(now, reo_wnd);
+        let retransmits = self.rack.detect(now, reo_wnd);
+        let next = match (originals, retransmits) {
+            (Some(a), Some(b)) => Some(a.min(b)),
+            (a, b) => a.or(b),
+        };
+        match next {
             Some(at) => self.timers.set(Timer::Reorder, at),
             None => self.timers.cancel(Timer::Reorder),
         }
         self.stats.lost_retransmissions = self.rack.lost_retransmissions;
+        if let Some(lost) = lost.map(|l| l.min(self.snd_max))
+            && lost > self.lost_below.max(self.snd_una)
+        {
+            // Holes below `lost` were sent before data since delivered,
+            // a reordering window ago: lost (RFC 8985 §6.2 step 5). The
+            // first such detection starts recovery (§7.1: "the sender
+            // enters fast recovery").
+            self.lost_below = lost;
+            if self.recovery.is_none() && self.snd_una >= self.recover && self.is_lost(self.snd_una)
+            {
+                self.enter_recovery(now, RecoveryKind::Sack);
+            }
+        }
+    }
+
+    /// A D-SACK for `[start, end)` (RFC 2883): the peer received it twice.
+    fn on_dsack(&mut self, start: u64, end: u64) {
+        self.stats.dsacks_received += 1;
+        self.rack.on_dsack(self.snd_una, self.snd_max);
+        self.scoreboard.by_count = false;
+        // RFC 3708 §3: when every retransmission of the episode comes back
+        // D-SACKed, none was needed.
+        if let Some(u) = &mut self.undo
+            && u.first_rtx.is_some_and(|(_, first)| start >= first)
+            && start < u.point
+        {
+            u.dsacked += 1;
+            if u.dsacked >= u.retransmits {
+                self.undo_reduction();
+            }
+        }
+        let _ = end;
+    }
+
+    /// The recovery proved spurious: restore the window it reduced (RFC
+    /// 4015 §3 restores ssthresh and cwnd to their prior values, here the
+    /// whole controller) and stop repairing.
+    fn undo_reduction(&mut self) {
+        let Some(u) = self.undo.take() else {
+            return;
+        };
+        self.stats.spurious_recoveries += 1;
+        self.cc = u.cc;
+        if matches!(
+            self.recovery,
+            Some(Recovery {
+                kind: RecoveryKind::Sack | RecoveryKind::NewReno,
+                ..
+            })
+        ) {
+            self.recovery = None;
+            self.lost_below = self.snd_una;
+            self.high_rxt = self.high_rxt.max(self.snd_una);
+            self.rack.on_recovery_exit();
+        }
+        // A spurious retransmission means the network reorders.
+        self.rack.reordering_seen = true;
+        self.scoreboard.by_count = false;
     }
 
     /// SEG.ACK advanced SND.UNA.
     pub(super) fn on_new_ack(&mut self, now: Instant, ack: u64, seg: &Repr) {
         let acked = ack - self.snd_una;
         let syn_only = self.snd_una == 0 && ack == 1;
+        let tsecr = seg.options.timestamps.map(|t| t.tsecr);
         if self.sack_ok {
-            let tsecr = seg.options.timestamps.map(|t| t.tsecr);
-            self.rack.on_delivered(now, self.snd_una, ack, tsecr);
+            // Only the hole the ACK filled is newly delivered; what follows
+            // up to it was SACKed before.
+            let hole_end = self.scoreboard.first_sacked().unwrap_or(ack).min(ack);
+            self.rack
+                .on_delivered(now, self.snd_una, hole_end, tsecr, true);
+            self.rack.on_delivered(now, hole_end, ack, tsecr, false);
             self.rack.advance(ack);
+        }
+        // RFC 3522 §3.2 (Eifel detection): the first ACK for the first
+        // retransmission echoes a timestamp older than it, so the original
+        // arrived and the retransmission was not needed.
+        if let Some(u) = &self.undo
+            && let Some((Some(rtx_tsval), first)) = u.first_rtx
+            && ack > first
+        {
+            let spurious = self.ts_ok
+                && tsecr.is_some_and(|e| e != 0 && (e.wrapping_sub(rtx_tsval) as i32) < 0);
+            if spurious {
+                self.undo_reduction();
+            } else if !self.sack_ok {
+                self.undo = None;
+            }
+        }
+        if self
+            .undo
+            .as_ref()
+            .is_some_and(|u| u.expire.is_some_and(|e| ack > e))
+        {
+            self.undo = None;
         }
         self.snd_una = ack;
         let data_acked_to = ack.min(self.data_end());
@@ -455,6 +571,14 @@ impl Connection {
 
         let smss = self.smss();
         let flight = self.snd_max - self.snd_una;
+        // A recovery that ends without having retransmitted anything was
+        // needless: the holes it saw filled by themselves (reordering).
+        if self.recovery.is_some_and(|r| {
+            ack >= r.point && matches!(r.kind, RecoveryKind::Sack | RecoveryKind::NewReno)
+        }) && self.undo.as_ref().is_some_and(|u| u.retransmits == 0)
+        {
+            self.undo_reduction();
+        }
         match self.recovery {
             Some(r) if ack >= r.point => {
                 match r.kind {
@@ -468,6 +592,11 @@ impl Connection {
                 self.recovery = None;
                 self.lost_below = self.snd_una;
                 self.high_rxt = self.snd_una;
+                self.rack.on_recovery_exit();
+                // D-SACKs for the episode may follow for a round trip.
+                if let Some(u) = &mut self.undo {
+                    u.expire = Some(self.snd_max);
+                }
             }
             Some(r) => match r.kind {
                 RecoveryKind::NewReno => {
@@ -535,7 +664,11 @@ impl Connection {
             Some(_) => {}
             None if self.snd_una >= self.recover => {
                 if self.sack_ok {
-                    if u64::from(self.dup_acks) >= DUP_THRESH || self.is_lost(self.snd_una) {
+                    // Once the path reorders, RACK's window decides, not
+                    // the count (RFC 8985 §6.2 step 4).
+                    let by_count =
+                        !self.rack.reordering_seen && u64::from(self.dup_acks) >= DUP_THRESH;
+                    if by_count || self.is_lost(self.snd_una) {
                         self.enter_recovery(now, RecoveryKind::Sack);
                     }
                 } else if u64::from(self.dup_acks) >= DUP_THRESH {
@@ -549,7 +682,7 @@ impl Connection {
     /// RFC 6675 IsLost for the octet `seq`, by SACK information alone.
     fn is_lost(&self, seq: u64) -> bool {
         self.scoreboard
-            .holes(self.snd_una, self.snd_max, self.smss(), 0)
+            .holes(self.snd_una, self.snd_max, self.smss(), self.lost_below)
             .find(|h| h.end > seq)
             .is_some_and(|h| h.start <= seq && h.lost)
     }
@@ -558,6 +691,14 @@ impl Connection {
     fn enter_recovery(&mut self, now: Instant, kind: RecoveryKind) {
         let smss = self.smss();
         let flight = self.snd_max - self.snd_una;
+        self.undo = Some(Undo {
+            cc: self.cc.clone(),
+            first_rtx: None,
+            retransmits: 0,
+            dsacked: 0,
+            point: self.snd_max,
+            expire: None,
+        });
         self.cc.on_congestion_event(now, flight);
         if kind == RecoveryKind::NewReno {
             self.partial_acked = false;
@@ -626,6 +767,10 @@ impl Connection {
                 self.abort();
                 return;
             }
+            if self.sack_ok && seq < start && seq >= 0 {
+                // Partly old: the part below RCV.NXT is the duplicate.
+                self.dsack = Some(((seq as u64, start as u64), None));
+            }
             let skip = usize::try_from(start - seq).unwrap_or(usize::MAX);
             let n = usize::try_from(end - start).unwrap_or(0);
             let Some(data) = payload.get(skip..skip.saturating_add(n)) else {
@@ -652,6 +797,13 @@ impl Connection {
                     self.delay_ack(now, n as u64);
                 }
             } else {
+                if self.sack_ok
+                    && let Some(block) = self.assembler.covering(start as u64, end as u64)
+                {
+                    // RFC 2883 §4: a duplicate above RCV.NXT; the second
+                    // block names the held range around it.
+                    self.dsack = Some(((start as u64, end as u64), Some(block)));
+                }
                 self.assembler.insert(start as u64, end as u64);
                 self.stats.out_of_order += 1;
                 // RFC 5681 §4.2: an out-of-order segment is ACKed at once.

@@ -144,6 +144,29 @@ struct Recovery {
     point: u64,
 }
 
+/// A duplicate range to report first in a SACK option, and the held
+/// out-of-order block around it (RFC 2883 §4).
+type Dsack = ((u64, u64), Option<(u64, u64)>);
+
+/// The state before a fast retransmit, kept to undo its window reduction
+/// if the retransmission proves unnecessary (RFC 3522 detection, RFC 4015
+/// response; RFC 3708 with D-SACK).
+#[derive(Clone, Debug)]
+struct Undo {
+    /// The controller as it was before the congestion event.
+    cc: Cc,
+    /// TSval and first octet of the first retransmission of the episode.
+    first_rtx: Option<(Option<u32>, u64)>,
+    /// Retransmissions sent in the episode, and how many were D-SACKed.
+    retransmits: u32,
+    dsacked: u32,
+    /// The episode's recovery point: D-SACKs below it concern it.
+    point: u64,
+    /// Forgotten once this is acknowledged (a round trip after the
+    /// episode ended).
+    expire: Option<u64>,
+}
+
 /// A reset owed to a segment that has no place in this connection
 /// (RFC 9293 §3.10.7), sent by the next `poll_transmit`.
 #[derive(Clone, Copy, Debug)]
@@ -223,6 +246,9 @@ pub struct Connection {
     ack_now: bool,
     /// Urgent pointer (RCV.UP), once an URG segment arrived.
     rcv_up: Option<u64>,
+    /// A duplicate segment to report in the next ACK's first SACK block
+    /// (RFC 2883), with the out-of-order block holding it, if any.
+    dsack: Option<Dsack>,
 
     // Timers.
     timers: Timers,
@@ -268,6 +294,9 @@ pub struct Connection {
     rescue_rxt: Option<u64>,
     /// RFC 8985 loss detection of retransmissions.
     rack: Rack,
+    /// What undoing the latest window reduction takes, while it may yet
+    /// prove spurious.
+    undo: Option<Undo>,
 
     // Control segments owed.
     pending_rst: Option<ResetReply>,
@@ -332,6 +361,7 @@ impl Connection {
             delack_bytes: 0,
             ack_now: false,
             rcv_up: None,
+            dsack: None,
             timers: Timers::default(),
             rtt: RttEstimator::new(config.initial_rto, config.min_rto, config.max_rto),
             rtt_probe: None,
@@ -356,6 +386,7 @@ impl Connection {
             scoreboard: Scoreboard::with_capacity(16),
             rescue_rxt: None,
             rack: Rack::new(),
+            undo: None,
             high_rxt: 0,
             lost_below: 0,
             pending_rst: None,
@@ -1156,6 +1187,7 @@ impl Connection {
                 self.rtt_probe = None;
                 self.rtt.back_off();
                 self.rack.on_timeout();
+                self.undo = None;
                 self.timers.cancel(Timer::Reorder);
             }
         }

@@ -345,9 +345,28 @@ impl Connection {
                 tsecr: self.ts_recent,
             });
         }
-        if self.sack_ok && !self.assembler.is_empty() {
+        if self.sack_ok && (!self.assembler.is_empty() || self.dsack.is_some()) {
             let max = if self.ts_ok { 3 } else { 4 };
+            let mut held = None;
+            if let Some((dup, block)) = self.dsack {
+                // RFC 2883 §4: the duplicate first, then the block holding
+                // it, then the usual blocks without repeating that one.
+                // The list is empty: these two always fit.
+                let _ = options
+                    .sack
+                    .push((self.rcv_seq(dup.0), self.rcv_seq(dup.1)));
+                if let Some((s, e)) = block {
+                    let _ = options.sack.push((self.rcv_seq(s), self.rcv_seq(e)));
+                    held = block;
+                }
+            }
             for (s, e) in self.assembler.sack_blocks(max) {
+                if options.sack.len() >= max {
+                    break;
+                }
+                if Some((s, e)) == held {
+                    continue;
+                }
                 if !options.sack.push((self.rcv_seq(s), self.rcv_seq(e))) {
                     break;
                 }
@@ -389,6 +408,9 @@ impl Connection {
 
     /// Bookkeeping after any segment that carried our ACK.
     fn acked_out(&mut self) {
+        if self.dsack.take().is_some() {
+            self.stats.dsacks_sent += 1;
+        }
         self.last_ack_sent = self.rcv_nxt;
         self.ack_now = false;
         self.delack_bytes = 0;
@@ -510,10 +532,18 @@ impl Connection {
             if plan.rescue {
                 self.stats.rescue_retransmissions += 1;
             }
+            let tsval = repr.options.timestamps.map(|t| t.tsval);
             if self.sack_ok {
-                let tsval = repr.options.timestamps.map(|t| t.tsval);
                 self.rack
                     .on_retransmit(plan.start, end.min(self.snd_max), now, tsval);
+            }
+            if let Some(u) = &mut self.undo
+                && self.recovery.is_some()
+            {
+                u.retransmits += 1;
+                if u.first_rtx.is_none() {
+                    u.first_rtx = Some((tsval, plan.start));
+                }
             }
             // Karn: a retransmitted segment's ACK times nothing.
             if self.rtt_probe.is_some_and(|(e, _)| e > plan.start) {

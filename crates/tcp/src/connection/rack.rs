@@ -1,11 +1,18 @@
-//! RACK (RFC 8985) time-based loss detection, applied to retransmissions:
-//! "a segment is lost if a segment sent sufficiently later has been
-//! delivered" (§2). RFC 6675 infers the loss of original transmissions
-//! from the SACK scoreboard, but a retransmission sits below HighRxt and
-//! is never chosen again, so before this its loss waited for the RTO.
-//! Here every retransmission is remembered with its send time; once data
-//! sent after it is delivered and a reordering window has passed, it is
-//! deemed lost and goes out again.
+//! RACK (RFC 8985) time-based loss detection: "a segment is lost if a
+//! segment sent sufficiently later has been delivered" (§2).
+//!
+//! For original transmissions, whose send times grow with the sequence
+//! number, the segments RACK deems lost always form a prefix of the
+//! outstanding data: [`Rack::detect_originals`] returns its end, which the
+//! connection applies like any other "lost below" mark on the RFC 6675
+//! scoreboard. A retransmission sits below HighRxt and NextSeg never
+//! chooses it again, so every retransmission is also remembered with its
+//! send time; once data sent after it is delivered and the reordering
+//! window has passed, it is deemed lost and goes out again.
+//!
+//! The reordering window starts at zero in recovery (DupThresh-like
+//! behaviour) until reordering is seen, then is a quarter of the minimum
+//! RTT, widened by every round trip that brings a D-SACK (§6.2 step 4).
 //!
 //! Offsets are the connection's 64-bit send-side offsets. The lists grow
 //! only when more is outstanding than ever before.
@@ -21,6 +28,8 @@ struct Rtx {
     start: u64,
     end: u64,
     at: Instant,
+    /// Its place in the order of transmissions.
+    n: u64,
     /// Its TSval, to tell whether an ACK echoes it or the original
     /// (RFC 8985 §6.2 step 2).
     tsval: Option<u32>,
@@ -29,16 +38,22 @@ struct Rtx {
 /// The RACK state of one connection.
 #[derive(Debug, Default)]
 pub(crate) struct Rack {
-    /// Original transmissions: (end offset, time), ends increasing;
-    /// segments sent at the same instant share an entry.
-    sends: VecDeque<(u64, Instant)>,
+    /// Original transmissions: (end offset, time, order), ends
+    /// increasing; segments sent one after the other at the same instant
+    /// share an entry.
+    sends: VecDeque<(u64, Instant, u64)>,
+    /// Transmissions so far: the order of segments sent within one
+    /// instant, which RFC 8985 breaks by sequence number instead. That
+    /// would be wrong here, where a burst leaves at one instant and a
+    /// retransmission may follow new data in it.
+    count: u64,
     /// Retransmissions outstanding.
     rtx: Vec<Rtx>,
     /// Retransmitted ranges deemed lost again, waiting to be resent;
     /// disjoint, none SACKed.
     relost: Vec<(u64, u64)>,
-    /// RACK.xmit_ts and RACK.end_seq: the most recently sent segment
-    /// known delivered.
+    /// RACK.xmit_ts, and the order of that transmission: the most
+    /// recently sent segment known delivered.
     xmit: Option<(Instant, u64)>,
     /// RACK.rtt: the RTT measured from that segment.
     rtt: Duration,
@@ -46,6 +61,15 @@ pub(crate) struct Rack {
     min_rtt: Option<Duration>,
     /// RACK.reo_wnd_mult (RFC 8985 §6.2 step 4).
     reo_wnd_mult: u32,
+    /// RACK.reo_wnd_persist: recoveries left before the multiplier resets.
+    reo_wnd_persist: u32,
+    /// RACK.dsack_round: SND.NXT when the multiplier last grew; one
+    /// increase per round trip.
+    dsack_round: Option<u64>,
+    /// RACK.fack: the highest end of delivered data.
+    fack: u64,
+    /// RACK.reordering_seen.
+    pub(crate) reordering_seen: bool,
     /// Retransmissions RACK found lost.
     pub(crate) lost_retransmissions: u64,
 }
@@ -63,9 +87,14 @@ impl Rack {
 
     /// Original data up to `end` left at `now`.
     pub(crate) fn on_send(&mut self, end: u64, now: Instant) {
+        self.count += 1;
+        let n = self.count;
         match self.sends.back_mut() {
-            Some(last) if last.1 == now => last.0 = last.0.max(end),
-            _ => self.sends.push_back((end, now)),
+            Some(last) if last.1 == now && last.2 + 1 == n => {
+                last.0 = last.0.max(end);
+                last.2 = n;
+            }
+            _ => self.sends.push_back((end, now, n)),
         }
     }
 
@@ -76,10 +105,12 @@ impl Rack {
         }
         subtract(&mut self.relost, start, end);
         self.forget_rtx(start, end);
+        self.count += 1;
         self.rtx.push(Rtx {
             start,
             end,
             at: now,
+            n: self.count,
             tsval,
         });
     }
@@ -93,7 +124,7 @@ impl Rack {
 
     /// SND.UNA moved to `una`.
     pub(crate) fn advance(&mut self, una: u64) {
-        let gone = self.sends.partition_point(|&(e, _)| e <= una);
+        let gone = self.sends.partition_point(|&(e, _, _)| e <= una);
         self.sends.drain(..gone);
         self.forget_rtx(0, una);
         subtract(&mut self.relost, 0, una);
@@ -107,15 +138,33 @@ impl Rack {
     /// `[start, end)` is known delivered (cumulatively acknowledged or
     /// SACKed) at `now`; `tsecr` is the ACK's timestamp echo. Updates
     /// RACK.xmit_ts and RACK.rtt (RFC 8985 §6.2 steps 1 and 2).
-    pub(crate) fn on_delivered(&mut self, now: Instant, start: u64, end: u64, tsecr: Option<u32>) {
+    ///
+    /// With `newly`, the range was not known delivered before, so it also
+    /// takes part in step 3: delivered below RACK.fack without having been
+    /// retransmitted means the network reordered it.
+    pub(crate) fn on_delivered(
+        &mut self,
+        now: Instant,
+        start: u64,
+        end: u64,
+        tsecr: Option<u32>,
+        newly: bool,
+    ) {
         if start >= end {
             return;
         }
+        if newly {
+            let retransmitted = self.rtx.iter().any(|r| r.start < end && r.end > start);
+            if end < self.fack && !retransmitted {
+                self.reordering_seen = true;
+            }
+        }
+        self.fack = self.fack.max(end);
         subtract(&mut self.relost, start, end);
         // The original transmission of the highest octet.
-        let i = self.sends.partition_point(|&(e, _)| e < end);
-        if let Some(&(_, at)) = self.sends.get(i) {
-            self.update(now, at, end);
+        let i = self.sends.partition_point(|&(e, _, _)| e < end);
+        if let Some(&(_, at, n)) = self.sends.get(i) {
+            self.update(now, at, n);
         }
         // A retransmission in the range is the latest send of its octets,
         // unless the ACK shows the original arrived instead: it echoes an
@@ -133,7 +182,7 @@ impl Rack {
                 _ => now.saturating_duration_since(r.at) < min_rtt,
             };
             if !original && let Some(slot) = found.get_mut(n) {
-                *slot = Some((r.at, r.end.min(end)));
+                *slot = Some((r.at, r.n));
                 n += 1;
             }
         }
@@ -143,16 +192,42 @@ impl Rack {
         self.forget_rtx(start, end);
     }
 
-    fn update(&mut self, now: Instant, at: Instant, end: u64) {
-        if self.xmit.is_none_or(|x| sent_after((at, end), x)) {
-            self.xmit = Some((at, end));
+    fn update(&mut self, now: Instant, at: Instant, n: u64) {
+        if self.xmit.is_none_or(|x| sent_after((at, n), x)) {
+            self.xmit = Some((at, n));
             self.rtt = now.saturating_duration_since(at);
         }
     }
 
-    /// RACK.reo_wnd (RFC 8985 §6.2 step 4): a quarter of the minimum RTT
-    /// per multiple, at most SRTT.
-    pub(crate) fn reo_wnd(&self, srtt: Option<Duration>) -> Duration {
+    /// A D-SACK arrived (RFC 8985 §6.2 step 4): "RACK.reo_wnd_mult += 1"
+    /// once per round trip, kept for 16 recoveries. A duplicate delivery
+    /// also means a retransmission was needless: reordering.
+    pub(crate) fn on_dsack(&mut self, una: u64, nxt: u64) {
+        self.reordering_seen = true;
+        if self.dsack_round.is_none_or(|r| una >= r) {
+            self.dsack_round = Some(nxt);
+            self.reo_wnd_mult = self.reo_wnd_mult.saturating_add(1);
+            self.reo_wnd_persist = 16;
+        }
+    }
+
+    /// A recovery ended: after 16 without a D-SACK the window shrinks back.
+    pub(crate) fn on_recovery_exit(&mut self) {
+        if self.reo_wnd_persist > 0 {
+            self.reo_wnd_persist -= 1;
+            if self.reo_wnd_persist == 0 {
+                self.reo_wnd_mult = 1;
+            }
+        }
+    }
+
+    /// RACK.reo_wnd (RFC 8985 §6.2 step 4): zero in recovery while no
+    /// reordering has been seen, else a quarter of the minimum RTT per
+    /// multiple, at most SRTT.
+    pub(crate) fn reo_wnd(&self, srtt: Option<Duration>, in_recovery: bool) -> Duration {
+        if !self.reordering_seen && in_recovery {
+            return Duration::ZERO;
+        }
         let base = self.min_rtt.or(srtt).unwrap_or(Duration::ZERO);
         let wnd = Duration::from_micros(
             base.total_micros()
@@ -170,7 +245,7 @@ impl Rack {
         let mut next: Option<Instant> = None;
         let mut i = 0;
         while let Some(&r) = self.rtx.get(i) {
-            if sent_after(xmit, (r.at, r.end)) {
+            if sent_after(xmit, (r.at, r.n)) {
                 let deadline = r.at + self.rtt + reo_wnd;
                 if deadline <= now {
                     self.rtx.swap_remove(i);
@@ -185,6 +260,31 @@ impl Rack {
         next
     }
 
+    /// RFC 8985 §6.2 step 5 for original transmissions above `una`: the
+    /// end of the prefix now deemed lost, if any, and when to look again
+    /// for a segment sent before RACK.xmit_ts whose window has not passed.
+    pub(crate) fn detect_originals(
+        &self,
+        now: Instant,
+        reo_wnd: Duration,
+    ) -> (Option<u64>, Option<Instant>) {
+        let Some(xmit) = self.xmit else {
+            return (None, None);
+        };
+        let mut lost = None;
+        for &(end, at, n) in &self.sends {
+            if !sent_after(xmit, (at, n)) {
+                break;
+            }
+            let deadline = at + self.rtt + reo_wnd;
+            if deadline > now {
+                return (lost, Some(deadline));
+            }
+            lost = Some(end);
+        }
+        (lost, None)
+    }
+
     /// The first re-lost range to send again.
     pub(crate) fn next_relost(&self) -> Option<(u64, u64)> {
         self.relost.first().copied()
@@ -193,11 +293,6 @@ impl Rack {
     /// Octets deemed lost again and not yet resent: out of the pipe.
     pub(crate) fn relost_bytes(&self) -> u64 {
         self.relost.iter().map(|&(s, e)| e - s).sum()
-    }
-
-    /// Whether any retransmission is being watched.
-    pub(crate) fn watching(&self) -> bool {
-        !self.rtx.is_empty()
     }
 
     /// Drops the parts of watched retransmissions inside `[start, end)`.
@@ -225,8 +320,8 @@ impl Rack {
     }
 }
 
-/// RFC 8985's "sent after": later, or at the same time but higher in
-/// sequence (a burst leaves within one instant).
+/// RFC 8985's "sent after": later, or at the same time but later in the
+/// order of transmissions.
 fn sent_after(a: (Instant, u64), b: (Instant, u64)) -> bool {
     a.0 > b.0 || (a.0 == b.0 && a.1 > b.1)
 }
@@ -308,9 +403,9 @@ mod tests {
         assert_eq!(r.detect(ms(30), Duration::from_millis(5)), None);
         // Data sent with the retransmission but higher in sequence is
         // SACKed 20 ms later: the retransmission should have been too.
-        r.on_delivered(ms(40), 5000, 6000, None);
+        r.on_delivered(ms(40), 5000, 6000, None, true);
         assert_eq!(r.rtt, Duration::from_millis(20));
-        let wnd = r.reo_wnd(Some(Duration::from_millis(20)));
+        let wnd = r.reo_wnd(Some(Duration::from_millis(20)), false);
         assert_eq!(wnd, Duration::from_millis(5));
         // Not before RACK.rtt + reo_wnd has passed since it was sent.
         assert_eq!(r.detect(ms(40), wnd), Some(ms(45)));
@@ -321,9 +416,8 @@ mod tests {
         assert_eq!(r.lost_retransmissions, 1);
         r.on_retransmit(0, 1000, ms(46), None);
         assert_eq!(r.relost_bytes(), 0);
-        assert!(r.watching());
         r.advance(1000);
-        assert!(!r.watching());
+        assert!(r.rtx.is_empty());
     }
 
     #[test]
@@ -334,7 +428,7 @@ mod tests {
         r.on_retransmit(0, 1000, ms(30), Some(130));
         // The ACK echoes TSval 100, the original's: the original arrived,
         // so RACK.xmit_ts is the original's time.
-        r.on_delivered(ms(31), 0, 1000, Some(100));
-        assert_eq!(r.xmit, Some((ms(0), 1000)));
+        r.on_delivered(ms(31), 0, 1000, Some(100), true);
+        assert_eq!(r.xmit.map(|x| x.0), Some(ms(0)));
     }
 }

@@ -9,9 +9,13 @@ use alloc::vec::Vec;
 /// RFC 6675 DupThresh.
 pub(crate) const DUP_THRESH: u64 = 3;
 
-#[derive(Debug, Default)]
+#[derive(Debug)]
 pub(crate) struct Scoreboard {
     sacked: Vec<(u64, u64)>,
+    /// Whether IsLost counts SACKed segments at all: not once the path
+    /// showed reordering, when RACK's reordering window decides instead
+    /// (RFC 8985 §6.2 step 4 replaces DupThresh then).
+    pub(crate) by_count: bool,
 }
 
 /// A stretch of unSACKed octets and whether RFC 6675 deems it lost.
@@ -26,6 +30,7 @@ impl Scoreboard {
     pub(crate) fn with_capacity(n: usize) -> Self {
         Self {
             sacked: Vec::with_capacity(n),
+            by_count: true,
         }
     }
 
@@ -58,6 +63,11 @@ impl Scoreboard {
         }
     }
 
+    /// The first octet SACKed.
+    pub(crate) fn first_sacked(&self) -> Option<u64> {
+        self.sacked.first().map(|&(s, _)| s)
+    }
+
     /// One past the highest octet SACKed.
     pub(crate) fn highest_sacked(&self) -> Option<u64> {
         self.sacked.last().map(|&(_, e)| e)
@@ -81,6 +91,7 @@ impl Scoreboard {
             max,
             above_blocks: self.sacked.len() as u64,
             above_bytes: self.sacked_bytes(),
+            by_count: self.by_count,
             smss,
             lost_below,
         }
@@ -117,6 +128,7 @@ pub(crate) struct Holes<'a> {
     max: u64,
     above_blocks: u64,
     above_bytes: u64,
+    by_count: bool,
     smss: u64,
     lost_below: u64,
 }
@@ -132,8 +144,9 @@ impl Iterator for Holes<'_> {
             };
             let start = self.cursor;
             if start < end {
-                let by_sack = self.above_blocks >= DUP_THRESH
-                    || self.above_bytes > (DUP_THRESH - 1) * self.smss;
+                let by_sack = self.by_count
+                    && (self.above_blocks >= DUP_THRESH
+                        || self.above_bytes > (DUP_THRESH - 1) * self.smss);
                 if by_sack {
                     self.cursor = end;
                     self.skip_block(block);

@@ -29,6 +29,14 @@ pub struct Stats {
     pub lost_retransmissions: u64,
     /// RFC 6675 rescue retransmissions (NextSeg rule 4).
     pub rescue_retransmissions: u64,
+    /// D-SACK blocks received (RFC 2883): the peer got something twice.
+    pub dsacks_received: u64,
+    /// D-SACK blocks sent for duplicate segments (RFC 2883).
+    pub dsacks_sent: u64,
+    /// Recoveries found spurious (RFC 3522 Eifel detection with
+    /// timestamps, or RFC 3708 with D-SACK) whose window reduction was
+    /// undone.
+    pub spurious_recoveries: u64,
     /// Duplicate ACKs received.
     pub dup_acks: u64,
     /// Segments that arrived beyond a gap.
