@@ -586,39 +586,396 @@ mod smol {
 }
 
 // ---------------------------------------------------------------------------
+// strata.
+
+mod ours {
+    use super::*;
+    use core::net::{Ipv4Addr, SocketAddrV4};
+    use strata::device::memory::{self, MemoryDevice};
+    use strata::iface::{Interface, InterfaceConfig};
+    use strata_core::time::{Duration, Instant};
+    use strata_ethernet::MacAddress;
+    use strata_ipv4::route::Ipv4Cidr;
+    use strata_socket::{Error, Fd, SocketKind, SocketOption};
+    use strata_tcp::State;
+    use strata_tcp::connection::Config;
+
+    fn host(mac_last: u8, addr: [u8; 4], mtu: usize, tcp: Config) -> Interface {
+        let mut config = InterfaceConfig::new(
+            MacAddress::new([0x02, 0, 0, 0, 0, mac_last]),
+            Ipv4Cidr::new(Ipv4Addr::from(addr), 24).unwrap(),
+        );
+        config.mtu = mtu;
+        config.seed = u64::from(mac_last);
+        config.sockets.tcp = tcp;
+        Interface::new(config).unwrap()
+    }
+
+    fn server_addr() -> SocketAddrV4 {
+        SocketAddrV4::new(Ipv4Addr::from(B_OCTETS), SERVER_PORT)
+    }
+
+    /// Two hosts on the in-memory pair, A (198.18.0.1) the client and B
+    /// (198.18.0.2) the server, B listening on port 80.
+    pub struct Hosts {
+        a: Interface,
+        b: Interface,
+        a_dev: MemoryDevice,
+        b_dev: MemoryDevice,
+        listener: Fd,
+        now: Instant,
+        /// Established connections: (A's descriptor, B's descriptor).
+        conns: Vec<(Fd, Fd)>,
+    }
+
+    impl Hosts {
+        pub fn new(mtu: usize, tcp: Config, backlog: usize) -> Self {
+            let (a_dev, b_dev) = memory::pair(mtu);
+            let a = host(1, A_OCTETS, mtu, tcp);
+            let mut b = host(2, B_OCTETS, mtu, tcp);
+            let s = b.sockets();
+            let listener = s.socket(SocketKind::Stream).unwrap();
+            s.bind(listener, server_addr()).unwrap();
+            s.listen(listener, backlog).unwrap();
+            Hosts {
+                a,
+                b,
+                a_dev,
+                b_dev,
+                listener,
+                now: Instant::ZERO,
+                conns: Vec::new(),
+            }
+        }
+
+        /// Both hosts poll once; whether anything happened.
+        fn exchange(&mut self) -> bool {
+            let a = self.a.poll(self.now, &mut self.a_dev);
+            let b = self.b.poll(self.now, &mut self.b_dev);
+            a.did_something() || b.did_something()
+        }
+
+        /// Jumps the clock to the next timer of either host.
+        fn jump(&mut self) {
+            let next = [self.a.poll_at(), self.b.poll_at()]
+                .into_iter()
+                .flatten()
+                .min();
+            if let Some(t) = next
+                && t > self.now
+            {
+                self.now = t;
+            }
+        }
+
+        /// Opens `n` more connections, `batch` at a time; returns when all
+        /// are established and accepted.
+        pub fn open(&mut self, n: usize, batch: usize) {
+            let mut opened = 0;
+            while opened < n {
+                let count = batch.min(n - opened);
+                let mut fresh = Vec::with_capacity(count);
+                for _ in 0..count {
+                    let s = self.a.sockets();
+                    let fd = s.socket(SocketKind::Stream).unwrap();
+                    s.set_option(fd, SocketOption::NoDelay(true)).unwrap();
+                    match s.connect(self.now, fd, server_addr()) {
+                        Err(Error::InProgress) | Ok(()) => {}
+                        Err(e) => panic!("connect: {e}"),
+                    }
+                    fresh.push(fd);
+                }
+                opened += count;
+                let mut accepted = Vec::with_capacity(count);
+                let mut rounds = 0;
+                while accepted.len() < count
+                    || !fresh
+                        .iter()
+                        .all(|&fd| self.a.sockets_ref().tcp_state(fd) == Ok(State::Established))
+                {
+                    if !self.exchange() {
+                        self.jump();
+                    }
+                    self.now += Duration::from_micros(1);
+                    while let Ok((fd, peer)) = self.b.sockets().accept(self.listener) {
+                        accepted.push((fd, peer));
+                    }
+                    rounds += 1;
+                    assert!(rounds < 100_000, "strata connections not established");
+                }
+                for (b_fd, peer) in accepted {
+                    let a_fd = *fresh
+                        .iter()
+                        .find(|&&fd| self.a.sockets_ref().local_addr(fd) == Ok(peer))
+                        .unwrap();
+                    self.conns.push((a_fd, b_fd));
+                }
+            }
+            // Let the last ACKs land.
+            for _ in 0..4 {
+                self.exchange();
+                self.now += Duration::from_micros(1);
+            }
+        }
+    }
+
+    // -- host_bulk --------------------------------------------------------
+
+    pub struct Bulk {
+        hosts: Hosts,
+        data: Vec<u8>,
+        sink: Vec<u8>,
+    }
+
+    impl Bulk {
+        pub fn new(mtu: usize) -> Self {
+            let tcp = Config {
+                send_buffer: BULK_BUFFER,
+                recv_buffer: BULK_BUFFER,
+                ..Config::default()
+            };
+            let mut hosts = Hosts::new(mtu, tcp, 1);
+            hosts.open(1, 1);
+            Bulk {
+                hosts,
+                data: pattern(1 << 20),
+                sink: vec![0; 1 << 20],
+            }
+        }
+
+        /// Streams `bytes` from A's application to B's.
+        pub fn transfer(&mut self, bytes: usize) {
+            let (client, server) = self.hosts.conns[0];
+            let h = &mut self.hosts;
+            let mut read = 0;
+            let mut idle = 0;
+            while read < bytes {
+                loop {
+                    match h.a.sockets().send(h.now, client, &self.data) {
+                        Ok(0) | Err(Error::WouldBlock) => break,
+                        Ok(_) => {}
+                        Err(e) => panic!("send: {e}"),
+                    }
+                }
+                let polled = h.exchange();
+                let mut got = 0;
+                loop {
+                    match h.b.sockets().recv(server, &mut self.sink) {
+                        Ok(0) | Err(Error::WouldBlock) => break,
+                        Ok(n) => got += n,
+                        Err(e) => panic!("recv: {e}"),
+                    }
+                }
+                read += got;
+                h.now += Duration::from_micros(1);
+                if got == 0 && !polled {
+                    idle += 1;
+                    assert!(idle < 1_000, "strata stream stalled");
+                    h.jump();
+                } else {
+                    idle = 0;
+                }
+            }
+        }
+
+        pub fn retransmissions(&self) -> u64 {
+            let (client, _) = self.hosts.conns[0];
+            self.hosts
+                .a
+                .sockets_ref()
+                .tcp_stats(client)
+                .unwrap()
+                .retransmissions
+        }
+    }
+
+    // -- host_rx ----------------------------------------------------------
+
+    pub struct Many {
+        hosts: Hosts,
+        active: (Fd, Fd),
+        payload: Vec<u8>,
+        sink: Vec<u8>,
+    }
+
+    impl Many {
+        pub fn new(n: usize) -> Self {
+            let tcp = Config {
+                send_buffer: RX_BUFFER,
+                recv_buffer: RX_BUFFER,
+                // The ACK is part of what the segment triggers.
+                ack_delay: None,
+                ..Config::default()
+            };
+            let mut hosts = Hosts::new(1500, tcp, 1024);
+            hosts.open(n, 256);
+            assert_eq!(hosts.conns.len(), n);
+            let active = hosts.conns[n / 2];
+            let mut many = Many {
+                hosts,
+                active,
+                payload: pattern(RX_PAYLOAD),
+                sink: vec![0; 1 << 16],
+            };
+            // Check the plumbing once: one frame in, one ACK out.
+            many.stage();
+            let before = many.hosts.b.stats().clone();
+            let r = many.receive_checked();
+            assert_eq!(r.received, 1, "one data frame waits at B");
+            assert_eq!(r.transmitted, 1, "B answers with one ACK");
+            assert_eq!(many.hosts.b.stats().rx_tcp, before.rx_tcp + 1);
+            many.finish();
+            many
+        }
+
+        /// Untimed: A's application writes one small segment and A sends
+        /// it; it waits in B's device.
+        pub fn stage(&mut self) {
+            let h = &mut self.hosts;
+            h.now += Duration::from_micros(1);
+            let sent =
+                h.a.sockets()
+                    .send(h.now, self.active.0, &self.payload)
+                    .unwrap();
+            assert_eq!(sent, RX_PAYLOAD);
+            let r = h.a.poll(h.now, &mut h.a_dev);
+            debug_assert_eq!(r.transmitted, 1);
+        }
+
+        fn receive_checked(&mut self) -> strata::iface::PollResult {
+            let h = &mut self.hosts;
+            h.b.poll(h.now, &mut h.b_dev)
+        }
+
+        /// Timed: B takes the frame in and answers.
+        pub fn receive(&mut self) {
+            black_box(self.receive_checked());
+        }
+
+        /// Untimed: B's application reads, the ACK reaches A.
+        pub fn finish(&mut self) {
+            let h = &mut self.hosts;
+            let n = h.b.sockets().recv(self.active.1, &mut self.sink).unwrap();
+            assert_eq!(n, RX_PAYLOAD);
+            h.a.poll(h.now, &mut h.a_dev);
+        }
+    }
+
+    /// Bytes per established connection end, measured over
+    /// `MEMORY_CONNECTIONS` connections with the default TCP settings.
+    pub fn memory_per_connection() -> f64 {
+        let tcp = Config {
+            send_buffer: MEMORY_BUFFER,
+            recv_buffer: MEMORY_BUFFER,
+            ..Config::default()
+        };
+        let mut hosts = Hosts::new(1500, tcp, 1024);
+        hosts.open(16, 16);
+        let ((), bytes) = live_bytes_during(|| hosts.open(MEMORY_CONNECTIONS, 16));
+        black_box(&hosts);
+        bytes as f64 / (2 * MEMORY_CONNECTIONS) as f64
+    }
+}
+
+// ---------------------------------------------------------------------------
 // The benches.
 
 fn bulk(c: &mut Criterion) {
     let mut group = c.benchmark_group("host_bulk");
     group.throughput(Throughput::Bytes(BULK_CHUNK as u64));
     for mtu in [1500usize, 9000] {
-        let mut smol = smol::Bulk::new(mtu);
-        // Past slow start before measuring.
-        smol.transfer(BULK_CHUNK);
+        // Set-ups are made on first use, so a filtered-out bench costs
+        // nothing (criterion calls the closure only for matching names).
+        let mut ours: Option<ours::Bulk> = None;
+        group.bench_function(BenchmarkId::new("strata", mtu), |b| {
+            let bulk = ours.get_or_insert_with(|| {
+                let mut bulk = ours::Bulk::new(mtu);
+                // Past slow start before measuring.
+                bulk.transfer(BULK_CHUNK);
+                bulk
+            });
+            b.iter(|| bulk.transfer(black_box(BULK_CHUNK)));
+        });
+        if let Some(bulk) = ours.take() {
+            assert_eq!(bulk.retransmissions(), 0, "a lossless link retransmitted");
+        }
+
+        let mut smol: Option<smol::Bulk> = None;
         group.bench_function(BenchmarkId::new("smoltcp", mtu), |b| {
-            b.iter(|| smol.transfer(black_box(BULK_CHUNK)));
+            let bulk = smol.get_or_insert_with(|| {
+                let mut bulk = smol::Bulk::new(mtu);
+                bulk.transfer(BULK_CHUNK);
+                bulk
+            });
+            b.iter(|| bulk.transfer(black_box(BULK_CHUNK)));
         });
     }
     group.finish();
+}
+
+/// A host set-up for `host_rx`: one data segment staged, taken in, and
+/// cleaned up after.
+trait Receiver {
+    /// Untimed: the peer sends one data segment; it waits at the host.
+    fn stage(&mut self);
+    /// Timed: the host takes the segment in and answers it.
+    fn receive(&mut self);
+    /// Untimed: the application reads; the answer reaches the peer.
+    fn finish(&mut self);
+}
+
+impl Receiver for ours::Many {
+    fn stage(&mut self) {
+        ours::Many::stage(self);
+    }
+    fn receive(&mut self) {
+        ours::Many::receive(self);
+    }
+    fn finish(&mut self) {
+        ours::Many::finish(self);
+    }
+}
+
+impl Receiver for smol::Many {
+    fn stage(&mut self) {
+        smol::Many::stage(self);
+    }
+    fn receive(&mut self) {
+        smol::Many::receive(self);
+    }
+    fn finish(&mut self) {
+        smol::Many::finish(self);
+    }
+}
+
+/// The time `iters` receives took, everything around them untimed.
+fn time_receive(iters: u64, host: &mut impl Receiver) -> std::time::Duration {
+    let mut timed = std::time::Duration::ZERO;
+    for _ in 0..iters {
+        host.stage();
+        let start = std::time::Instant::now();
+        host.receive();
+        timed += start.elapsed();
+        host.finish();
+    }
+    timed
 }
 
 fn per_packet(c: &mut Criterion) {
     let mut group = c.benchmark_group("host_rx");
     group.throughput(Throughput::Elements(1));
     for n in [1usize, 1_000, 10_000] {
-        let mut smol = smol::Many::new(n);
+        let mut ours: Option<ours::Many> = None;
+        group.bench_function(BenchmarkId::new("strata", n), |b| {
+            let many = ours.get_or_insert_with(|| ours::Many::new(n));
+            b.iter_custom(|iters| time_receive(iters, many));
+        });
+        drop(ours);
+
+        let mut smol: Option<smol::Many> = None;
         group.bench_function(BenchmarkId::new("smoltcp", n), |b| {
-            b.iter_custom(|iters| {
-                let mut timed = std::time::Duration::ZERO;
-                for _ in 0..iters {
-                    smol.stage();
-                    let start = std::time::Instant::now();
-                    smol.receive();
-                    timed += start.elapsed();
-                    smol.finish();
-                }
-                timed
-            });
+            let many = smol.get_or_insert_with(|| smol::Many::new(n));
+            b.iter_custom(|iters| time_receive(iters, many));
         });
     }
     group.finish();
@@ -665,6 +1022,7 @@ fn memory(_c: &mut Criterion) {
     if !memory_wanted() {
         return;
     }
+    let ours = ours::memory_per_connection();
     let smol = smol::memory_per_connection();
     let mut report = String::new();
     writeln!(
@@ -676,6 +1034,12 @@ fn memory(_c: &mut Criterion) {
     )
     .unwrap();
     let buffers = (2 * MEMORY_BUFFER) as f64;
+    writeln!(
+        report,
+        "  strata:  {ours:.0} bytes ({:.0} beyond the buffers)",
+        ours - buffers
+    )
+    .unwrap();
     writeln!(
         report,
         "  smoltcp: {smol:.0} bytes ({:.0} beyond the buffers)",
