@@ -214,3 +214,47 @@ fn other_traffic_is_skipped() {
     assert_eq!(l.segments.len(), frames.len() - 2);
     assert!(Ladder::from_frames(std::iter::empty()).is_none());
 }
+
+/// With tshark installed: relative seq and ack, length and the scaled
+/// window, as Wireshark computes them, for every segment. (The recorded
+/// tcp-http.pcapng.tshark.json was made with relative numbers off.)
+#[test]
+fn windows_match_tshark_when_installed() {
+    let path = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/data/tcp-http.pcapng");
+    let Ok(out) = std::process::Command::new("tshark")
+        .arg("-r")
+        .arg(&path)
+        .args([
+            "-T",
+            "fields",
+            "-e",
+            "tcp.seq",
+            "-e",
+            "tcp.ack",
+            "-e",
+            "tcp.len",
+            "-e",
+            "tcp.window_size",
+        ])
+        .output()
+    else {
+        eprintln!("tshark not installed: skipped");
+        return;
+    };
+    assert!(out.status.success());
+    let text = String::from_utf8(out.stdout).unwrap();
+    let l = ladder(&frames(), &[]);
+    let rows: Vec<Vec<u32>> = text
+        .lines()
+        .map(|line| line.split('\t').map(|v| v.parse().unwrap()).collect())
+        .collect();
+    assert_eq!(rows.len(), l.segments.len());
+    for (row, seg) in rows.iter().zip(&l.segments) {
+        assert_eq!(row[0], seg.seq);
+        assert_eq!(row[2], seg.len);
+        assert_eq!(row[3], seg.window, "{}", seg.label());
+        if seg.flags.contains(strata_tcp::Flags::ACK) {
+            assert_eq!(row[1], seg.ack);
+        }
+    }
+}

@@ -40,7 +40,7 @@ use std::net::SocketAddrV4;
 
 use strata_ethernet::{EtherType, Frame};
 use strata_ipv4::{Packet, Protocol};
-use strata_tcp::{Flags, Segment};
+use strata_tcp::{Flags, Segment, TcpOption};
 
 /// Which way a segment went.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
@@ -78,8 +78,10 @@ pub struct LadderSegment {
     pub ack: u32,
     /// Payload bytes.
     pub len: u32,
-    /// The advertised window (the raw field, unscaled).
-    pub window: u16,
+    /// The advertised window in bytes: the field scaled by the sender's
+    /// window scale once both SYNs carried the option (RFC 7323), as
+    /// Wireshark shows it; the raw field on SYNs and without scaling.
+    pub window: u32,
     /// Whether it carries sequence space its sender had already sent.
     pub retransmission: bool,
     /// Whether the link lost it.
@@ -125,6 +127,8 @@ struct Side {
     isn: Option<u32>,
     /// The highest sequence number (relative) covered so far.
     high: Option<u32>,
+    /// The window scale shift its SYN announced.
+    wscale: Option<u8>,
 }
 
 /// The header fields of the TCP segment in an Ethernet frame.
@@ -135,6 +139,7 @@ struct Seen {
     ack: u32,
     flags: Flags,
     window: u16,
+    wscale: Option<u8>,
     len: usize,
 }
 
@@ -155,6 +160,10 @@ fn tcp_of(frame: &[u8]) -> Option<Seen> {
         ack: tcp.ack(),
         flags: tcp.flags(),
         window: tcp.window(),
+        wscale: tcp.options().find_map(|o| match o {
+            TcpOption::WindowScale(shift) => Some(shift.min(14)),
+            _ => None,
+        }),
         len: tcp.payload().len(),
     })
 }
@@ -206,10 +215,22 @@ impl Ladder {
                 Some(high) if end.wrapping_sub(high) as i32 <= 0 => high,
                 _ => end,
             };
+            let wscale = if flags.contains(Flags::SYN) {
+                tcp.wscale
+            } else {
+                side.wscale
+            };
+            // Scaling applies once both sides announced it, never to a SYN.
+            let their_scale = sides.get(theirs).and_then(|s| s.wscale);
+            let window = match (flags.contains(Flags::SYN), wscale, their_scale) {
+                (false, Some(shift), Some(_)) => u32::from(tcp.window) << shift,
+                _ => u32::from(tcp.window),
+            };
             if let Some(slot) = sides.get_mut(mine) {
                 *slot = Side {
                     isn: Some(isn),
                     high: if space > 0 { Some(high) } else { side.high },
+                    wscale,
                 };
             }
             segments.push(LadderSegment {
@@ -219,7 +240,7 @@ impl Ladder {
                 seq,
                 ack,
                 len,
-                window: tcp.window,
+                window,
                 retransmission,
                 dropped: frame.dropped,
             });
