@@ -1036,14 +1036,16 @@ fn memory(_c: &mut Criterion) {
     let buffers = (2 * MEMORY_BUFFER) as f64;
     writeln!(
         report,
-        "  strata:  {ours:.0} bytes ({:.0} beyond the buffers)",
-        ours - buffers
+        "  strata:  {ours:.0} bytes ({:.0} beyond the buffers; a strata_tcp::Connection is {} bytes)",
+        ours - buffers,
+        std::mem::size_of::<strata_tcp::Connection>()
     )
     .unwrap();
     writeln!(
         report,
-        "  smoltcp: {smol:.0} bytes ({:.0} beyond the buffers)",
-        smol - buffers
+        "  smoltcp: {smol:.0} bytes ({:.0} beyond the buffers; a tcp::Socket is {} bytes)",
+        smol - buffers,
+        std::mem::size_of::<smoltcp::socket::tcp::Socket<'static>>()
     )
     .unwrap();
     print!("{report}");
