@@ -472,3 +472,80 @@ fn spurious_fast_retransmit_is_undone_by_eifel_detection() {
     assert_eq!(a.stats().dsacks_received, 1);
     assert_eq!(a.stats().timeouts, 0);
 }
+
+#[test]
+fn hystart_conservative_slow_start_when_the_rtt_rises() {
+    // RFC 9406 §4.2: once a round has N_RTT_SAMPLE (8) RTT samples, "if
+    // currentRoundMinRTT >= (lastRoundMinRTT + RttThresh)" with RttThresh
+    // = max(4 ms, min(lastRoundMinRTT / 8, 16 ms)), "exit slow start and
+    // enter CSS", where cwnd grows by a quarter (CSS_GROWTH_DIVISOR 4) of
+    // the slow-start increase; "if CSS_ROUNDS [5] rounds are complete,
+    // enter congestion avoidance by setting the ssthresh to the current
+    // cwnd".
+    use strata_tcp::congestion::HyStartPhase;
+    let big = Config {
+        send_buffer: 4 << 20,
+        recv_buffer: 4 << 20,
+        ..cfg(true)
+    };
+    let (mut a, mut b) = established_with_rtt(big, 20);
+    let data = pattern(3 << 20, 11);
+    a.send(&data).unwrap();
+    let mut t = 20;
+    let mut segs = drain(&mut a, ms(t));
+    // One round: everything in flight is acknowledged `rtt` later, and A
+    // answers each ACK as it comes.
+    let mut round = |a: &mut Connection, segs: &[Seg], t: &mut u64, rtt: u64| {
+        let mut acks = Vec::new();
+        for s in segs {
+            deliver(&mut b, ms(*t + rtt / 2), s);
+            acks.extend(drain(&mut b, ms(*t + rtt / 2)));
+        }
+        read_all(&mut b);
+        let mut out = Vec::new();
+        for ack in &acks {
+            deliver(a, ms(*t + rtt), ack);
+            out.extend(drain(a, ms(*t + rtt)));
+        }
+        *t += rtt;
+        out
+    };
+    for _ in 0..3 {
+        segs = round(&mut a, &segs, &mut t, 20);
+        assert_eq!(a.hystart_phase(), HyStartPhase::SlowStart);
+    }
+    // 3 ms more: under the 4 ms threshold.
+    segs = round(&mut a, &segs, &mut t, 23);
+    assert_eq!(a.hystart_phase(), HyStartPhase::SlowStart);
+    // A clear rise (20 -> 30 ms): CSS within the next two rounds (the ACK
+    // that ends a round also gives the next round its first sample, so a
+    // step change shows one round late).
+    let mut rounds = 0;
+    while a.hystart_phase() == HyStartPhase::SlowStart {
+        segs = round(&mut a, &segs, &mut t, 30);
+        rounds += 1;
+        assert!(rounds <= 2, "no CSS after {rounds} rounds");
+    }
+    assert_eq!(a.hystart_phase(), HyStartPhase::Conservative);
+    assert_eq!(a.stats().hystart_css_entries, 1);
+    // A whole round of CSS: each ACK of one segment adds a quarter of the
+    // slow-start increase.
+    let css_start = a.cwnd();
+    let n = segs.len() as u64;
+    segs = round(&mut a, &segs, &mut t, 30);
+    assert_eq!(a.hystart_phase(), HyStartPhase::Conservative);
+    let per_ack = (a.cwnd() - css_start) / n;
+    assert_eq!(per_ack, MSS as u64 / 4, "CSS grows by a quarter per ACK");
+    // At most CSS_ROUNDS rounds of CSS, then congestion avoidance.
+    let mut css_rounds = 1;
+    while a.hystart_phase() == HyStartPhase::Conservative {
+        segs = round(&mut a, &segs, &mut t, 30);
+        css_rounds += 1;
+        assert!(css_rounds <= 6, "CSS never ended");
+    }
+    assert!(css_rounds >= 4, "CSS ended after {css_rounds} rounds");
+    assert_eq!(a.hystart_phase(), HyStartPhase::Done);
+    assert_eq!(a.ssthresh(), a.cwnd());
+    assert_eq!(a.stats().hystart_exits, 1);
+    assert_eq!(a.stats().retransmissions, 0);
+}

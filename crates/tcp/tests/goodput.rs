@@ -141,7 +141,9 @@ fn transfer(size: usize, seed: u64, link: LinkConfig, algorithm: Algorithm, sack
     let s = a.conn.stats();
     if std::env::var_os("STRATA_GOODPUT_DEBUG").is_some() {
         eprintln!(
-            "{link:?} {algorithm:?} {sack}\n  a {:?}\n  b {:?}",
+            "{link:?} {algorithm:?} {sack} {:?} ssthresh {}\n  a {:?}\n  b {:?}",
+            a.conn.hystart_phase(),
+            a.conn.ssthresh(),
             a.conn.stats(),
             b.conn.stats()
         );

@@ -344,6 +344,14 @@ impl CongestionControl for Cubic {
         self.epoch = None;
     }
 
+    fn set_slow_start_divisor(&mut self, divisor: u32) {
+        self.reno.ss_divisor = divisor.max(1);
+    }
+
+    fn exit_slow_start(&mut self) {
+        self.reno.exit_slow_start();
+    }
+
     fn set_mss(&mut self, smss: u16) {
         if u32::from(smss.max(1)) != self.reno.smss {
             // K and the curve's slope are in segments: start a new stage.

@@ -55,9 +55,11 @@
 //! ```
 
 mod cubic;
+mod hystart;
 mod newreno;
 
 pub use cubic::{Cubic, integer_cbrt};
+pub use hystart::{HyStart, HyStartPhase};
 pub use newreno::NewReno;
 
 use strata_core::time::{Duration, Instant};
@@ -136,6 +138,20 @@ pub trait CongestionControl: core::fmt::Debug {
     /// discovery). Before the first ACK or loss the initial window is
     /// recomputed for the new size; afterwards the byte windows are kept.
     fn set_mss(&mut self, smss: u16);
+
+    /// Slow start grows `cwnd` by the usual increase divided by `divisor`
+    /// (at least 1): HyStart++'s Conservative Slow Start uses
+    /// [`HyStart::CSS_GROWTH_DIVISOR`] (RFC 9406 §4.2). The default does
+    /// nothing, for controllers without HyStart++.
+    fn set_slow_start_divisor(&mut self, divisor: u32) {
+        let _ = divisor;
+    }
+
+    /// Ends slow start without a congestion event: `ssthresh = cwnd`
+    /// (HyStart++ after CSS_ROUNDS of CSS, RFC 9406 §4.2). CUBIC then
+    /// starts its curve at the current window (RFC 9438 §4.10). The
+    /// default does nothing.
+    fn exit_slow_start(&mut self) {}
 }
 
 /// Which algorithm a [`Controller`] runs.
@@ -285,6 +301,12 @@ impl CongestionControl for Controller {
     fn set_mss(&mut self, smss: u16) {
         self.inner_mut().set_mss(smss);
     }
+    fn set_slow_start_divisor(&mut self, divisor: u32) {
+        self.inner_mut().set_slow_start_divisor(divisor);
+    }
+    fn exit_slow_start(&mut self) {
+        self.inner_mut().exit_slow_start();
+    }
 }
 
 /// Slow-start and timeout bookkeeping shared by both algorithms: RFC 5681
@@ -303,6 +325,8 @@ struct Reno {
     /// In the slow start that follows a timeout, RFC 3465 §2.3 limits the
     /// byte-counting increase to one SMSS per ACK.
     slow_start_after_rto: bool,
+    /// Slow-start growth is divided by this (HyStart++ CSS: 4).
+    ss_divisor: u32,
 }
 
 impl Reno {
@@ -315,6 +339,7 @@ impl Reno {
             fresh: true,
             timed_out: false,
             slow_start_after_rto: false,
+            ss_divisor: 1,
         }
     }
 
@@ -337,7 +362,7 @@ impl Reno {
             self.smss.saturating_mul(2)
         };
         let room = self.ssthresh.saturating_sub(self.cwnd);
-        let increase = acked.min(limit);
+        let increase = acked.min(limit) / self.ss_divisor.max(1);
         if increase < room {
             self.cwnd = self.cwnd.saturating_add(increase);
             0
@@ -348,12 +373,21 @@ impl Reno {
         }
     }
 
+    fn exit_slow_start(&mut self) {
+        self.fresh = false;
+        self.ss_divisor = 1;
+        if self.cwnd < self.ssthresh {
+            self.ssthresh = self.cwnd.max(self.min_ssthresh());
+        }
+    }
+
     fn set_ssthresh_from(&mut self, reduced: u32) {
         self.ssthresh = reduced.max(self.min_ssthresh());
     }
 
     fn enter_recovery(&mut self, ssthresh: u32) {
         self.fresh = false;
+        self.ss_divisor = 1;
         self.timed_out = false;
         self.slow_start_after_rto = false;
         self.set_ssthresh_from(ssthresh);
@@ -369,6 +403,7 @@ impl Reno {
     /// only on the first timeout in a row.
     fn timeout(&mut self, ssthresh: u32) {
         self.fresh = false;
+        self.ss_divisor = 1;
         if !self.timed_out {
             self.set_ssthresh_from(ssthresh);
         }

@@ -94,6 +94,14 @@ impl CongestionControl for NewReno {
         self.reno.idle_restart();
     }
 
+    fn set_slow_start_divisor(&mut self, divisor: u32) {
+        self.reno.ss_divisor = divisor.max(1);
+    }
+
+    fn exit_slow_start(&mut self) {
+        self.reno.exit_slow_start();
+    }
+
     fn set_mss(&mut self, smss: u16) {
         self.reno.set_mss(smss);
     }

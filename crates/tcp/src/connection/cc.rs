@@ -5,12 +5,15 @@
 use strata_core::time::{Duration, Instant};
 
 use crate::congestion::{
-    Ack, Algorithm, Config as CcConfig, CongestionControl, Controller, InitialWindow,
+    Ack, Algorithm, Config as CcConfig, CongestionControl, Controller, HyStart, HyStartPhase,
+    InitialWindow,
 };
 
 #[derive(Clone, Debug)]
 pub(crate) struct Cc {
     inner: Controller,
+    /// RFC 9406, for the initial slow start of both algorithms.
+    hystart: HyStart,
 }
 
 fn to_u32(n: u64) -> u32 {
@@ -26,7 +29,38 @@ impl Cc {
                 initial_window,
                 fast_convergence: true,
             }),
+            hystart: HyStart::new(),
         }
+    }
+
+    /// A cumulative ACK up to `ack` outside recovery, `nxt` being SND.NXT,
+    /// with the RTT sample it gave: HyStart++ rounds and RTT watch while
+    /// the initial slow start lasts.
+    pub(crate) fn hystart(&mut self, ack: u64, nxt: u64, rtt: Option<Duration>) -> HyStartPhase {
+        let before = self.hystart.phase();
+        if before == HyStartPhase::Done {
+            return before;
+        }
+        if !self.inner.in_slow_start() {
+            self.hystart.on_congestion();
+            return HyStartPhase::Done;
+        }
+        let after = self.hystart.on_ack(ack, nxt, rtt);
+        if after != before {
+            match after {
+                HyStartPhase::Conservative => self
+                    .inner
+                    .set_slow_start_divisor(HyStart::CSS_GROWTH_DIVISOR),
+                HyStartPhase::SlowStart => self.inner.set_slow_start_divisor(1),
+                HyStartPhase::Done => self.inner.exit_slow_start(),
+            }
+        }
+        after
+    }
+
+    /// Where HyStart++ stands.
+    pub(crate) fn hystart_phase(&self) -> HyStartPhase {
+        self.hystart.phase()
     }
 
     pub(crate) fn cwnd(&self) -> u64 {
@@ -55,6 +89,7 @@ impl Cc {
 
     /// Loss detected by duplicate ACKs or SACK.
     pub(crate) fn on_congestion_event(&mut self, now: Instant, flight: u64) {
+        self.hystart.on_congestion();
         self.inner.on_congestion_event(now, to_u32(flight));
     }
 
@@ -65,6 +100,7 @@ impl Cc {
 
     /// The retransmission timer expired with `flight` outstanding.
     pub(crate) fn on_rto(&mut self, now: Instant, flight: u64) {
+        self.hystart.on_congestion();
         self.inner.on_retransmission_timeout(now, to_u32(flight));
     }
 

@@ -12,6 +12,7 @@ use super::{
     Connection, Error, Event, PAWS_IDLE, Recovery, RecoveryKind, ResetReply, State, Undo,
     reset_reply,
 };
+use crate::congestion::HyStartPhase;
 use crate::wire::{Flags, Repr};
 
 /// Longest RTT sample believed from a timestamp echo: anything above is a
@@ -542,7 +543,23 @@ impl Connection {
         self.high_rxt = self.high_rxt.max(ack);
         self.lost_below = self.lost_below.max(ack);
 
-        self.take_rtt_sample(now, seg, ack);
+        let rtt_sample = self.take_rtt_sample(now, seg, ack);
+        if self.recovery.is_none() && !syn_only {
+            let before = self.cc.hystart_phase();
+            let after = self.cc.hystart(ack, self.snd_max, rtt_sample);
+            if after != before {
+                match after {
+                    HyStartPhase::Conservative => self.stats.hystart_css_entries += 1,
+                    HyStartPhase::Done
+                        if self.cc.ssthresh() < u64::from(u32::MAX)
+                            && before == HyStartPhase::Conservative =>
+                    {
+                        self.stats.hystart_exits += 1;
+                    }
+                    _ => {}
+                }
+            }
+        }
         let srtt = self.rtt.srtt();
         // Application-limited: everything was sent and the flight was well
         // under the window, so the window was not what held us back.

@@ -875,6 +875,12 @@ impl Connection {
         self.cc.ssthresh()
     }
 
+    /// Where HyStart++ (RFC 9406) stands in the initial slow start.
+    #[must_use]
+    pub fn hystart_phase(&self) -> crate::congestion::HyStartPhase {
+        self.cc.hystart_phase()
+    }
+
     /// The current retransmission timeout, backoff included.
     #[must_use]
     pub fn rto(&self) -> Duration {

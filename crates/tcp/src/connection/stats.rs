@@ -29,6 +29,12 @@ pub struct Stats {
     pub lost_retransmissions: u64,
     /// RFC 6675 rescue retransmissions (NextSeg rule 4).
     pub rescue_retransmissions: u64,
+    /// Times HyStart++ (RFC 9406) saw the RTT rise and entered
+    /// Conservative Slow Start.
+    pub hystart_css_entries: u64,
+    /// Times HyStart++ ended slow start after its CSS rounds, before any
+    /// loss.
+    pub hystart_exits: u64,
     /// D-SACK blocks received (RFC 2883): the peer got something twice.
     pub dsacks_received: u64,
     /// D-SACK blocks sent for duplicate segments (RFC 2883).
