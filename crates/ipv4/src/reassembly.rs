@@ -22,7 +22,7 @@
 //! - a fragment that is not the last must carry a non-zero multiple of 8
 //!   bytes (the next offset could not be expressed otherwise);
 //! - memory is capped per source and in total, counting the bytes held plus
-//!   a fixed overhead per datagram and per interval, and the number of
+//!   a fixed overhead per datagram and per piece held, and the number of
 //!   pending datagrams is capped: a fragment that would exceed a cap is
 //!   dropped (nothing held is evicted, so a flood cannot push out
 //!   datagrams already under way) and the reason reported;
@@ -489,7 +489,8 @@ impl Reassembler {
     ///
     /// The header checksum is the caller's business (verify before
     /// inserting). Cost: O(log n) in the pending datagrams and in the
-    /// intervals of this one, plus the bytes copied.
+    /// pieces of this one, plus the pieces it overlaps and the bytes
+    /// compared and copied.
     pub fn insert<T: AsRef<[u8]>>(
         &mut self,
         now: Instant,
