@@ -14,7 +14,7 @@ use crate::Sockets;
 use crate::error::Error;
 use crate::ports::{Binding, Transport};
 use crate::table::{Handle, Outgoing, Owner, Proto, Socket};
-use crate::types::{Fd, Readiness, Shutdown, SocketKind, SocketOption, SocketOptions};
+use crate::types::{Fd, Readiness, Shutdown, SocketInfo, SocketKind, SocketOption, SocketOptions};
 
 /// Largest UDP payload over IPv4: 65,535 minus the IPv4 and UDP headers.
 pub const MAX_UDP_PAYLOAD: usize = 65_507;
@@ -348,7 +348,10 @@ impl Sockets {
             self.pick_ephemeral(Transport::Tcp, src, addr)?
         };
         let local = SocketAddrV4::new(src, port);
-        let config = self.conn_config(&opts);
+        let mut config = self.conn_config(&opts);
+        if let Some(mtu) = self.pmtu.get(&ip) {
+            config.mss = config.mss.min(mtu.saturating_sub(40)).max(64);
+        }
         let conn = Connection::connect(now, local, addr, config, &self.isn)
             .map_err(|_| Error::InvalidInput)?;
         if !had_binding {
@@ -920,5 +923,28 @@ impl Sockets {
     /// [`Error::BadDescriptor`].
     pub fn last_icmp_error(&self, fd: Fd) -> Result<Option<crate::IcmpErrorKind>, Error> {
         Ok(self.by_fd(fd)?.1.last_icmp)
+    }
+
+    /// Every socket in the table, in slot order (for diagnostics; this
+    /// walks the whole table).
+    pub fn sockets(&self) -> impl Iterator<Item = SocketInfo> + '_ {
+        self.all_sockets().map(|s| SocketInfo {
+            fd: match s.owner {
+                Owner::User(fd) => Some(fd),
+                _ => None,
+            },
+            kind: s.kind,
+            local: match &s.proto {
+                Proto::Tcp(c) => c.local(),
+                _ => s.local,
+            },
+            peer: s.peer,
+            state: match &s.proto {
+                Proto::Fresh => Some(State::Closed),
+                Proto::Listener(_) => Some(State::Listen),
+                Proto::Tcp(c) => Some(c.state()),
+                Proto::Udp(_) => None,
+            },
+        })
     }
 }

@@ -112,8 +112,8 @@ pub use config::SocketsConfig;
 pub use error::Error;
 pub use table::Sockets;
 pub use types::{
-    Fd, IcmpError, IcmpErrorKind, Lookup, Readiness, Shutdown, SocketKind, SocketOption,
-    SocketOptions, Stats, Transmit, UdpDelivery,
+    Fd, IcmpError, IcmpErrorKind, Lookup, Readiness, Shutdown, SocketInfo, SocketKind,
+    SocketOption, SocketOptions, Stats, Transmit, UdpDelivery,
 };
 
 /// The resolver's types, for [`Sockets::resolve_records`] and

@@ -147,8 +147,10 @@ impl Sockets {
     ///   [`Error::ConnectionRefused`]); on other states they are soft: only
     ///   recorded, and reported if the connection then times out (RFC 1122
     ///   §4.2.3.9). "Fragmentation needed" records the path MTU
-    ///   ([`Sockets::path_mtu`]); the TCP crate has no way to lower a live
-    ///   connection's MSS, so the connection keeps its segment size.
+    ///   ([`Sockets::path_mtu`]) and connections opened later to that
+    ///   destination offer an MSS that fits; the TCP crate has no way to
+    ///   lower a live connection's MSS, so that connection keeps its
+    ///   segment size.
     /// - UDP: a connected socket whose peer is the quoted destination gets
     ///   the error on its next call (port unreachable:
     ///   [`Error::ConnectionRefused`]); unconnected sockets ignore errors,
@@ -183,6 +185,7 @@ impl Sockets {
         if let IcmpErrorKind::FragmentationNeeded { mtu } = error.kind {
             if mtu >= 68 {
                 s.pmtu = Some(s.pmtu.map_or(mtu, |p| p.min(mtu)));
+                self.remember_pmtu(*error.remote.ip(), mtu);
             }
             self.stats.icmp_errors += 1;
             return;
@@ -199,6 +202,16 @@ impl Sockets {
         }
         self.stats.icmp_errors += 1;
         self.after_io(now, h);
+    }
+
+    /// Remembers a destination's path MTU for connections opened later
+    /// (bounded: when full, the oldest knowledge is forgotten wholesale).
+    fn remember_pmtu(&mut self, dst: Ipv4Addr, mtu: u16) {
+        if self.pmtu.len() >= crate::table::PMTU_ENTRIES && !self.pmtu.contains_key(&dst) {
+            self.pmtu.clear();
+        }
+        let entry = self.pmtu.entry(dst).or_insert(mtu);
+        *entry = (*entry).min(mtu);
     }
 
     fn icmp_udp(&mut self, error: &IcmpError) {
@@ -313,11 +326,17 @@ impl Sockets {
         self.touch(h);
     }
 
-    /// Writes the next segment or datagram to send at the start of `buf`
-    /// (which should hold the MTU's worth), or returns `None` when nothing
-    /// is due. Call it until `None` after every input, timer and
-    /// application call. Only sockets that may have something to send are
-    /// looked at ([`Stats::sockets_visited`](crate::Stats::sockets_visited)).
+    /// Writes the next segment or datagram to send at the start of `buf`,
+    /// or returns `None` when nothing is due. Call it until `None` after
+    /// every input, timer and application call. Only sockets that may have
+    /// something to send are looked at
+    /// ([`Stats::sockets_visited`](crate::Stats::sockets_visited)).
+    ///
+    /// `buf` bounds what is written: TCP cuts segments to it (give it at
+    /// least the MSS plus 60 bytes), and a UDP datagram that does not fit
+    /// is dropped and counted in
+    /// [`Stats::udp_send_dropped`](crate::Stats::udp_send_dropped) — a host
+    /// that fragments should pass 65,515 bytes so every datagram fits.
     pub fn poll_transmit(&mut self, now: Instant, buf: &mut [u8]) -> Option<Transmit> {
         while let Some((src, dst, repr)) = self.resets.pop_front() {
             let len = repr.header_len();

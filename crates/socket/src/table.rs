@@ -216,8 +216,14 @@ pub struct Sockets {
     /// Resets for segments with no socket: (src, dst, header).
     pub(crate) resets: VecDeque<(Ipv4Addr, Ipv4Addr, TcpRepr)>,
     pub(crate) dns: Dns,
+    /// Path MTUs learned from "fragmentation needed", by destination: new
+    /// connections there start with an MSS that fits (RFC 1191).
+    pub(crate) pmtu: HashMap<Ipv4Addr, u16>,
     pub(crate) stats: Stats,
 }
+
+/// Destinations whose path MTU is remembered at most.
+pub(crate) const PMTU_ENTRIES: usize = 1024;
 
 impl core::fmt::Debug for Sockets {
     fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
@@ -271,6 +277,7 @@ impl Sockets {
             timers: BinaryHeap::new(),
             resets: VecDeque::new(),
             dns,
+            pmtu: HashMap::new(),
             stats: Stats::default(),
         }
     }
@@ -339,6 +346,10 @@ impl Sockets {
             .get(h.idx as usize)
             .filter(|s| s.generation == h.generation)
             .and_then(|s| s.socket.as_ref())
+    }
+
+    pub(crate) fn all_sockets(&self) -> impl Iterator<Item = &Socket> + '_ {
+        self.slots.iter().filter_map(|s| s.socket.as_ref())
     }
 
     pub(crate) fn sock_mut(&mut self, h: Handle) -> Option<&mut Socket> {

@@ -37,6 +37,7 @@ impl fmt::Display for Fd {
 
 /// What [`Sockets::socket`](crate::Sockets::socket) makes.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[cfg_attr(feature = "arbitrary", derive(arbitrary::Arbitrary))]
 pub enum SocketKind {
     /// A TCP socket (`SOCK_STREAM`).
     Stream,
@@ -46,6 +47,7 @@ pub enum SocketKind {
 
 /// Which direction [`Sockets::shutdown`](crate::Sockets::shutdown) closes.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[cfg_attr(feature = "arbitrary", derive(arbitrary::Arbitrary))]
 pub enum Shutdown {
     /// No more receiving: `recv` reports end of stream.
     Read,
@@ -162,6 +164,7 @@ pub struct IcmpError {
 
 /// The ICMP errors a socket may care about (RFC 792, RFC 1122 §4.2.3.9).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[cfg_attr(feature = "arbitrary", derive(arbitrary::Arbitrary))]
 pub enum IcmpErrorKind {
     /// Destination unreachable, code 0 (and 6, 9, 11).
     NetUnreachable,
@@ -250,4 +253,21 @@ pub struct Stats {
     pub reaped: u64,
     /// Connections accepted.
     pub accepted: u64,
+}
+
+/// One row of [`Sockets::sockets`](crate::Sockets::sockets), like a line of
+/// `netstat`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct SocketInfo {
+    /// The descriptor; `None` for a connection closed by the application
+    /// and finishing in the background, or one the resolver opened.
+    pub fd: Option<Fd>,
+    /// Stream or datagram.
+    pub kind: SocketKind,
+    /// Own address and port (unspecified before binding).
+    pub local: SocketAddrV4,
+    /// The peer, once connected.
+    pub peer: Option<SocketAddrV4>,
+    /// The TCP state (LISTEN for a listening socket); `None` for UDP.
+    pub state: Option<strata_tcp::connection::State>,
 }

@@ -94,6 +94,12 @@ fn soft_errors_on_established_are_recorded() {
     net.a.handle_icmp_error(net.now, &frag);
     assert_eq!(net.a.path_mtu(c).unwrap(), Some(1280));
     assert_eq!(net.a.tcp_state(c).unwrap(), State::Established);
+    // A new connection to that destination offers an MSS that fits.
+    let c2 = net.a.socket(SocketKind::Stream).unwrap();
+    net.a
+        .connect(net.now, c2, SocketAddrV4::new(B_IP, 80))
+        .unwrap_err();
+    assert_eq!(net.a.tcp_connection(c2).unwrap().config().mss, 1240);
     assert!(net.a.stats().icmp_errors >= 3);
 }
 

@@ -83,6 +83,9 @@ fn connect_accept_transfer_close() {
     net.b.close(now, s).unwrap();
     net.advance(Duration::from_millis(200));
     assert_eq!(net.a.len(), 1, "the closed client lingers in TIME-WAIT");
+    let row = net.a.sockets().next().unwrap();
+    assert_eq!((row.fd, row.state), (None, Some(State::TimeWait)));
+    assert_eq!(row.peer, Some(SocketAddrV4::new(B_IP, 80)));
     assert_eq!(net.b.len(), 1, "only the listener is left");
     net.advance(Duration::from_secs(61));
     assert_eq!(net.a.len(), 0, "TIME-WAIT ended and the orphan was reaped");
