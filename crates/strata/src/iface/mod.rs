@@ -107,6 +107,7 @@ const MAX_DATAGRAM: usize = 65535;
 /// [`InterfaceConfig::new`] fills every field but the MAC and the address
 /// with defaults (MTU 1500, no gateway, the default ARP, reassembly and
 /// socket settings, seed 0).
+#[derive(Clone)]
 pub struct InterfaceConfig {
     /// This interface's MAC address (unicast).
     pub mac: MacAddress,
@@ -1298,6 +1299,7 @@ impl Interface {
             };
             let mac = self.mac;
             let dst_mac = job.dst_mac;
+            let observer = &mut self.observer;
             let mut built = false;
             let sent = device.transmit(now, |buf| {
                 let hlen = frag_header.header_len();
@@ -1309,6 +1311,13 @@ impl Interface {
                     .emit(frame)
                     .ok()?;
                 built = true;
+                if let Some(observer) = observer.as_mut() {
+                    observer(&FrameRecord {
+                        time: now,
+                        direction: Direction::Tx,
+                        frame,
+                    });
+                }
                 Some(len)
             });
             match sent {
@@ -1607,5 +1616,79 @@ fn error_kind(repr: &IcmpRepr) -> IcmpErrorKind {
             icmp_type: other.icmp_type().0,
             code: other.code(),
         },
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn config(address: &str) -> InterfaceConfig {
+        InterfaceConfig::new(MacAddress([0x02, 0, 0, 0, 0, 1]), address.parse().unwrap())
+    }
+
+    #[test]
+    fn configurations_that_cannot_work_are_refused() {
+        assert!(Interface::new(config("198.18.0.1/24")).is_ok());
+        for bad in [
+            "198.18.0.0/24",
+            "198.18.0.255/24",
+            "0.0.0.0/0",
+            "127.0.0.1/8",
+            "224.0.0.1/4",
+        ] {
+            assert!(
+                matches!(
+                    Interface::new(config(bad)),
+                    Err(ConfigError::BadAddress { .. })
+                ),
+                "{bad}"
+            );
+        }
+        // A /31 has no network or broadcast address (RFC 3021).
+        assert!(Interface::new(config("198.18.0.0/31")).is_ok());
+
+        let mut c = config("198.18.0.1/24");
+        c.mtu = 67;
+        assert_eq!(
+            Interface::new(c).unwrap_err(),
+            ConfigError::BadMtu { mtu: 67 }
+        );
+
+        let mut c = config("198.18.0.1/24");
+        c.mac = MacAddress::BROADCAST;
+        assert!(matches!(Interface::new(c), Err(ConfigError::BadMac { .. })));
+
+        let mut c = config("198.18.0.1/24");
+        c.gateway = Some(Ipv4Addr::new(198, 18, 1, 1));
+        let err = Interface::new(c).unwrap_err();
+        assert_eq!(
+            err.to_string(),
+            "gateway 198.18.1.1 is not a neighbour on the interface's subnet"
+        );
+    }
+
+    #[test]
+    fn a_fresh_interface_announces_itself_then_rests() {
+        let mut host = Interface::new(config("198.18.0.1/24")).unwrap();
+        let (mut dev, mut peer) = crate::device::memory::pair(1500);
+        let mut now = Instant::ZERO;
+        let mut announcements = 0;
+        for _ in 0..20 {
+            host.poll(now, &mut dev);
+            while let Some(is_arp) = peer.receive(now, |f| f.get(12..14) == Some(&[0x08, 0x06][..]))
+            {
+                assert!(is_arp);
+                announcements += 1;
+            }
+            match host.poll_at() {
+                Some(t) => now = t.max(now + Duration::from_millis(1)),
+                None => break,
+            }
+        }
+        // RFC 5227 announcements, then nothing to do at all.
+        assert!(announcements >= 1);
+        assert_eq!(host.poll_at(), None);
+        assert_eq!(host.stats().tx_frames, announcements);
     }
 }

@@ -301,7 +301,10 @@ impl SimNet {
     pub fn run_for(&self, duration: Duration) -> io::Result<()> {
         let end = self.now() + duration;
         while self.now() < end {
-            self.inner.borrow_mut().step(Some(end))?;
+            self.inner
+                .try_borrow_mut()
+                .map_err(|_| reentrant())?
+                .step(Some(end))?;
         }
         Ok(())
     }
@@ -324,18 +327,22 @@ impl SimNet {
             if self.now() >= end {
                 return Ok(false);
             }
-            self.inner.borrow_mut().step(Some(end))?;
+            self.inner
+                .try_borrow_mut()
+                .map_err(|_| reentrant())?
+                .step(Some(end))?;
         }
     }
 
     /// Runs `f` on host `handle`'s interface (stats, ARP table, routes,
-    /// the raw socket API). `None` if the node is not a host.
+    /// the raw socket API). `None` if the node is not a host (or if called
+    /// from inside another `with_interface` closure).
     pub fn with_interface<R>(
         &self,
         handle: &HostHandle,
         f: impl FnOnce(&mut Interface, Instant) -> R,
     ) -> Option<R> {
-        let mut inner = self.inner.borrow_mut();
+        let mut inner = self.inner.try_borrow_mut().ok()?;
         let now = inner.now;
         let iface = inner.nodes.get_mut(handle.host)?.interface()?;
         Some(f(iface, now))
@@ -348,7 +355,7 @@ impl HostHandle {
     /// # Errors
     /// [`io::ErrorKind::NotFound`] if the node is not a host.
     pub fn with_interface<R>(&self, f: impl FnOnce(&mut Interface, Instant) -> R) -> io::Result<R> {
-        let mut driver = self.driver.borrow_mut();
+        let mut driver = self.driver.try_borrow_mut().map_err(|_| reentrant())?;
         let now = driver.now();
         let iface = driver.interface(self.host).ok_or_else(not_a_host)?;
         Ok(f(iface, now))
@@ -369,7 +376,7 @@ impl HostHandle {
         mut op: impl FnMut(&mut Sockets, Instant) -> Result<T, SocketError>,
     ) -> io::Result<T> {
         loop {
-            let mut driver = self.driver.borrow_mut();
+            let mut driver = self.driver.try_borrow_mut().map_err(|_| reentrant())?;
             let now = driver.now();
             let iface = driver.interface(self.host).ok_or_else(not_a_host)?;
             match op(iface.sockets(), now) {
@@ -392,7 +399,7 @@ impl HostHandle {
         &self,
         op: impl FnOnce(&mut Sockets, Instant) -> Result<T, SocketError>,
     ) -> io::Result<T> {
-        let mut driver = self.driver.borrow_mut();
+        let mut driver = self.driver.try_borrow_mut().map_err(|_| reentrant())?;
         let now = driver.now();
         let iface = driver.interface(self.host).ok_or_else(not_a_host)?;
         op(iface.sockets(), now).map_err(to_io)
@@ -400,8 +407,20 @@ impl HostHandle {
 
     /// Lets the network run until `deadline` (or, without one, one step).
     fn step(&self, until: Option<Instant>) -> io::Result<()> {
-        self.driver.borrow_mut().step(until)
+        self.driver
+            .try_borrow_mut()
+            .map_err(|_| reentrant())?
+            .step(until)
     }
+}
+
+/// A socket used from inside a closure that already holds the network
+/// (e.g. dropped inside [`SimNet::with_interface`]).
+fn reentrant() -> io::Error {
+    io::Error::new(
+        io::ErrorKind::ResourceBusy,
+        "the network is in use by an enclosing call",
+    )
 }
 
 fn not_a_host() -> io::Error {
@@ -889,6 +908,13 @@ impl Wait for crate::device::memory::MemoryDevice {
     }
 }
 
+#[cfg(target_os = "linux")]
+impl Wait for crate::device::tap::TapDevice {
+    fn wait(&self, timeout: Option<std::time::Duration>) -> io::Result<()> {
+        crate::device::tap::TapDevice::wait(self, timeout).map(|_| ())
+    }
+}
+
 /// One host on a real device under the real clock: see the
 /// [module documentation](self).
 pub struct RealtimeNet<D> {
@@ -975,7 +1001,10 @@ impl<D: Device + Wait + 'static> RealtimeNet<D> {
                 inner.clock()
                     + Duration::from(end.saturating_duration_since(std::time::Instant::now()))
             };
-            self.inner.borrow_mut().step(Some(until))?;
+            self.inner
+                .try_borrow_mut()
+                .map_err(|_| reentrant())?
+                .step(Some(until))?;
         }
         Ok(())
     }
