@@ -46,6 +46,16 @@ enum Command {
         #[arg(long, value_name = "N", default_value_t = 1)]
         seed: u64,
     },
+    /// Send ICMP echo requests over a TAP device and print the round trips
+    /// like iputils' ping.
+    Ping(strata::cmd::ping::PingArgs),
+    /// Look a name up in the DNS over a TAP device (UDP, TCP when
+    /// truncated).
+    Resolve(strata::cmd::resolve::ResolveArgs),
+    /// Fetch an http:// URL over a TAP device.
+    Fetch(strata::cmd::fetch::FetchArgs),
+    /// Serve a directory over HTTP/1.1 on a TAP device.
+    Serve(strata::cmd::serve::ServeArgs),
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
@@ -66,6 +76,10 @@ fn main() -> ExitCode {
             loss,
             seed,
         } => demo(pcap.as_deref(), ladder.as_deref(), loss, seed),
+        Command::Ping(args) => strata::cmd::ping::main(&args),
+        Command::Resolve(args) => strata::cmd::resolve::main(&args),
+        Command::Fetch(args) => strata::cmd::fetch::main(&args),
+        Command::Serve(args) => strata::cmd::serve::main(&args),
     }
 }
 
@@ -95,6 +109,9 @@ fn demo(
     let outcome = match result {
         Ok(outcome) => outcome,
         Err(e) => {
+            if let strata::demo::DemoError::Incomplete { story, .. } = &e {
+                print!("{story}");
+            }
             eprintln!("strata: demo failed: {e}");
             return ExitCode::FAILURE;
         }

@@ -332,3 +332,20 @@ fn cli_writes_capture_and_ladder() {
         .unwrap();
     assert!(!bad.status.success());
 }
+
+#[test]
+fn dead_link_fails_with_the_story_so_far() {
+    let config = DemoConfig {
+        loss: 1.0,
+        ..DemoConfig::default()
+    };
+    match run(&config, None) {
+        Err(strata::demo::DemoError::Incomplete { cause, story }) => {
+            assert!(cause.to_string().contains("resolve"), "{cause}");
+            assert!(story.contains("Step 1: create"));
+            assert!(story.contains("LOST by the link"));
+            assert!(!story.contains("Step 2: connect"));
+        }
+        other => panic!("expected an incomplete run, got {other:?}"),
+    }
+}

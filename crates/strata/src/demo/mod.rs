@@ -179,6 +179,15 @@ pub enum DemoError {
         /// What was being waited for.
         step: &'static str,
     },
+    /// The demo's zone text did not load.
+    Zone(strata_dns::server::ZoneError),
+    /// The run stopped partway: why, and the story up to there.
+    Incomplete {
+        /// Why it stopped.
+        cause: Box<DemoError>,
+        /// The story so far, as [`DemoOutcome::story`] would have told it.
+        story: String,
+    },
 }
 
 impl fmt::Display for DemoError {
@@ -188,6 +197,8 @@ impl fmt::Display for DemoError {
             DemoError::Socket { step, error } => write!(f, "{step}: {error}"),
             DemoError::Pcap(e) => write!(f, "cannot write the capture: {e}"),
             DemoError::TimedOut { step } => write!(f, "gave up waiting: {step}"),
+            DemoError::Zone(e) => write!(f, "the demo zone does not load: {e}"),
+            DemoError::Incomplete { cause, .. } => fmt::Display::fmt(cause, f),
         }
     }
 }
@@ -472,9 +483,7 @@ fn preview(bytes: &[u8]) -> String {
 
 impl Server {
     fn new(iface: &mut Interface, journal: &mut Journal) -> Result<Server, DemoError> {
-        let zone = zone().map_err(|_| DemoError::TimedOut {
-            step: "loading the zone",
-        })?;
+        let zone = zone().map_err(DemoError::Zone)?;
         let responder = Responder::new(zone);
         let s = iface.sockets();
         let now = Instant::ZERO;
@@ -861,7 +870,7 @@ fn drive<C: Device, S: Device>(
     let mut now = Instant::ZERO;
     let mut rounds = 0u32;
     let mut last_frame = Instant::ZERO;
-    loop {
+    let finished: Result<(), DemoError> = loop {
         // The client twice: a frame the server's device releases while the
         // server polls (its delay ran out) reaches the client's queue then,
         // and must be read at this same instant.
@@ -880,8 +889,12 @@ fn drive<C: Device, S: Device>(
         if c.transmitted + s.transmitted + c.received + s.received > 0 {
             last_frame = now;
         }
-        client.step(now, &mut client_if, &mut journal)?;
-        server.step(now, &mut server_if, &mut journal)?;
+        if let Err(e) = client.step(now, &mut client_if, &mut journal) {
+            break Err(e);
+        }
+        if let Err(e) = server.step(now, &mut server_if, &mut journal) {
+            break Err(e);
+        }
         let done = client.phase == ClientPhase::Closed && server.closed;
         let next = next_instant([
             client_if.poll_at(),
@@ -898,8 +911,7 @@ fn drive<C: Device, S: Device>(
         rounds = 0;
         let quiet_until = last_frame.checked_add(QUIET).unwrap_or(limit);
         if done && next.is_none_or(|n| n > quiet_until) {
-            now = now.max(quiet_until.min(now.max(last_frame)));
-            break;
+            break Ok(());
         }
         let step_to = match next {
             Some(n) if n > now => n,
@@ -912,10 +924,10 @@ fn drive<C: Device, S: Device>(
                 ClientPhase::Sending | ClientPhase::Receiving => "the HTTP exchange",
                 ClientPhase::Closed => "the close",
             };
-            return Err(DemoError::TimedOut { step });
+            break Err(DemoError::TimedOut { step });
         }
         now = step_to;
-    }
+    };
     journal.settle();
     let dns_timeouts = client_if
         .sockets()
@@ -934,6 +946,12 @@ fn drive<C: Device, S: Device>(
         now,
         dns_timeouts,
     );
+    if let Err(cause) = finished {
+        return Err(DemoError::Incomplete {
+            cause: Box::new(cause),
+            story,
+        });
+    }
     let frames_lost = journal.link.iter().filter(|r| r.dropped).count();
     Ok(DemoOutcome {
         story,
