@@ -659,3 +659,101 @@ impl Reassembler {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+    use std::vec;
+
+    impl Reassembler {
+        /// The bookkeeping agrees with the state it summarises.
+        fn check_invariants(&self) {
+            let mut total = 0;
+            let mut per_source = BTreeMap::new();
+            for (key, d) in &self.datagrams {
+                assert_eq!(d.memory, d.memory());
+                assert_eq!(self.timers.get(&d.timer), Some(key));
+                let mut end = 0;
+                let mut held = 0;
+                for (&start, bytes) in &d.pieces {
+                    assert!(start >= end, "pieces overlap");
+                    assert!(!bytes.is_empty());
+                    end = start + bytes.len();
+                    held += bytes.len();
+                }
+                assert!(end <= d.max_end);
+                assert_eq!(held, d.held);
+                if let Some(t) = d.total {
+                    assert_eq!(t, d.max_end);
+                }
+                total += d.memory;
+                *per_source.entry(key.src).or_insert(0) += d.memory;
+            }
+            assert_eq!(self.timers.len(), self.datagrams.len());
+            assert_eq!(total, self.memory);
+            assert_eq!(per_source, self.per_source);
+        }
+    }
+
+    fn packet(
+        id: u16,
+        src: u8,
+        offset_units: u16,
+        more: bool,
+        len: usize,
+        corrupt: bool,
+    ) -> Vec<u8> {
+        let mut repr = Repr::new(
+            Ipv4Addr::new(198, 18, 0, src),
+            Ipv4Addr::new(198, 18, 1, 1),
+            Protocol::UDP,
+            len,
+        );
+        repr.identification = id;
+        repr.fragment_offset = offset_units;
+        repr.more_fragments = more;
+        let mut buf = vec![0u8; repr.total_len()];
+        let start = usize::from(offset_units) * 8;
+        for (i, b) in buf[repr.header_len()..].iter_mut().enumerate() {
+            *b = ((start + i) as u8) ^ u8::from(corrupt);
+        }
+        repr.emit(&mut buf).unwrap();
+        buf
+    }
+
+    proptest! {
+        #[test]
+        fn bookkeeping_stays_consistent(
+            ops in proptest::collection::vec(
+                (0u16..3, 0u8..3, 0u16..40, any::<bool>(), 0usize..200, proptest::bool::weighted(0.05), 0u64..3000),
+                1..150,
+            ),
+            max_total in 0usize..20_000,
+            max_per_source in 0usize..10_000,
+            max_pending in 0usize..6,
+        ) {
+            let mut r = Reassembler::new(ReassemblyConfig {
+                timeout: Duration::from_secs(1),
+                max_datagram: 65535,
+                max_per_source,
+                max_total,
+                max_pending,
+            });
+            let mut now = Instant::ZERO;
+            for (id, src, offset, more, len, corrupt, advance) in ops {
+                now += Duration::from_millis(advance);
+                let _ = r.handle_timeout(now);
+                r.check_invariants();
+                let bytes = packet(id, src, offset, more, len, corrupt);
+                let outcome = r.insert(now, &Packet::parse(&bytes[..]).unwrap());
+                if let ReassemblyOutcome::Complete(whole) = outcome {
+                    prop_assert_eq!(whole.payload.len(), whole.header.payload_len);
+                }
+                r.check_invariants();
+                prop_assert!(r.memory() <= max_total);
+                prop_assert!(r.pending() <= max_pending);
+            }
+        }
+    }
+}

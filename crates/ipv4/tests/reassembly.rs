@@ -471,6 +471,23 @@ fn timeouts_report_the_first_fragment() {
     assert_eq!(expired[0].header.fragment_offset, 4);
     assert_eq!((r.pending(), r.memory(), r.poll_timeout()), (0, 0, None));
 
+    // The first fragment is rebuilt as it arrived even when earlier
+    // fragments covered parts of it.
+    let mut r = Reassembler::new(config);
+    assert_eq!(
+        insert(&mut r, t0, &frag(&a, 8, true, &data[8..16])),
+        ReassemblyOutcome::Held
+    );
+    assert_eq!(
+        insert(&mut r, t0, &frag(&a, 24, true, &data[24..40])),
+        ReassemblyOutcome::Held
+    );
+    assert_eq!(insert(&mut r, t0, &first), ReassemblyOutcome::Held);
+    let expired = r.handle_timeout(t0 + config.timeout);
+    assert_eq!(expired.len(), 1);
+    assert_eq!(expired[0].first_fragment.as_deref(), Some(&first[..]));
+    assert_eq!(expired[0].header, whole_first);
+
     // A configurable timeout.
     let mut r = Reassembler::new(ReassemblyConfig {
         timeout: Duration::from_secs(60),
