@@ -52,6 +52,7 @@
 #![deny(unsafe_code)]
 
 pub mod capture;
+pub mod cmd;
 pub mod decode;
 pub mod demo;
 pub mod device;

@@ -1,0 +1,403 @@
+//! `strata ping HOST`: ICMP echo requests at an interval, replies printed
+//! as iputils' ping prints them, and its statistics at the end.
+//!
+//! ```text
+//! PING 198.18.0.1 (198.18.0.1) 56(84) bytes of data.
+//! 64 bytes from 198.18.0.1: icmp_seq=1 ttl=64 time=0.061 ms
+//!
+//! --- 198.18.0.1 ping statistics ---
+//! 1 packets transmitted, 1 received, 0% packet loss, time 0ms
+//! rtt min/avg/max/mdev = 0.061/0.061/0.061/0.000 ms
+//! ```
+//!
+//! Sizes above the MTU go out as IPv4 fragments and come back reassembled.
+//! The exit status is 0 when any reply came, 1 when none did, 2 for other
+//! errors (no such host, no TAP).
+
+use core::net::Ipv4Addr;
+use std::collections::VecDeque;
+use std::io::{self, Write};
+use std::process::ExitCode;
+
+use strata_core::time::{Duration, Instant};
+
+use super::tap_opts::{TapOpts, with_realtime_host};
+use crate::iface::{PingError, PingReplyKind};
+use crate::net::HostHandle;
+
+/// Largest echo data: a 65,535-byte datagram less the IPv4 and ICMP
+/// headers.
+pub const MAX_SIZE: usize = 65_507;
+
+/// Command-line arguments of `strata ping`.
+#[derive(Clone, Debug, clap::Args)]
+pub struct PingArgs {
+    /// Host to ping: an IPv4 address or a name (resolved through --dns).
+    pub host: String,
+    /// Stop after sending COUNT requests [default: until interrupted].
+    #[arg(short = 'c', value_name = "COUNT")]
+    pub count: Option<u32>,
+    /// Seconds between requests.
+    #[arg(short = 'i', value_name = "INTERVAL", default_value_t = 1.0)]
+    pub interval: f64,
+    /// Bytes of echo data (more than the MTU allows are fragmented).
+    #[arg(short = 's', value_name = "SIZE", default_value_t = 56,
+          value_parser = clap::value_parser!(u32).range(0..=65_507))]
+    pub size: u32,
+    /// Seconds to wait for each reply.
+    #[arg(short = 'W', value_name = "TIMEOUT", default_value_t = 10.0)]
+    pub timeout: f64,
+    #[command(flatten)]
+    #[allow(missing_docs)]
+    pub tap: TapOpts,
+}
+
+/// What a ping run does.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct PingConfig {
+    /// Requests to send; `None`: forever.
+    pub count: Option<u32>,
+    /// Time between requests.
+    pub interval: Duration,
+    /// Echo data bytes.
+    pub size: usize,
+    /// How long each request waits for its reply.
+    pub timeout: Duration,
+    /// ICMP identifier of this run's requests.
+    pub ident: u16,
+}
+
+impl Default for PingConfig {
+    fn default() -> Self {
+        Self {
+            count: Some(4),
+            interval: Duration::from_secs(1),
+            size: 56,
+            timeout: Duration::from_secs(10),
+            ident: 0x5354,
+        }
+    }
+}
+
+/// The statistics of a run.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct PingSummary {
+    /// The address pinged.
+    pub target: Option<Ipv4Addr>,
+    /// Requests sent.
+    pub transmitted: u32,
+    /// Echo replies received.
+    pub received: u32,
+    /// ICMP errors received, and requests that could not be sent.
+    pub errors: u32,
+    /// Round-trip times of the replies, in order.
+    pub rtts: Vec<Duration>,
+    /// From the first request to the end of the run.
+    pub elapsed: Duration,
+}
+
+impl PingSummary {
+    /// The exit status iputils' ping would give: 0 with a reply, 1 without.
+    #[must_use]
+    pub fn status(&self) -> u8 {
+        u8::from(self.received == 0)
+    }
+
+    /// `(min, avg, max, mdev)` in milliseconds, if any reply came.
+    #[must_use]
+    pub fn rtt_stats(&self) -> Option<(f64, f64, f64, f64)> {
+        if self.rtts.is_empty() {
+            return None;
+        }
+        let ms: Vec<f64> = self.rtts.iter().map(|d| millis(*d)).collect();
+        let n = ms.len() as f64;
+        let min = ms.iter().copied().fold(f64::INFINITY, f64::min);
+        let max = ms.iter().copied().fold(0.0, f64::max);
+        let avg = ms.iter().sum::<f64>() / n;
+        let sq = ms.iter().map(|t| t * t).sum::<f64>() / n;
+        let mdev = (sq - avg * avg).max(0.0).sqrt();
+        Some((min, avg, max, mdev))
+    }
+}
+
+/// Why a run could not start.
+#[derive(Debug)]
+#[non_exhaustive]
+pub enum PingFailure {
+    /// The host name did not resolve.
+    Resolve(strata_socket::Error),
+    /// Writing the output failed.
+    Output(io::Error),
+}
+
+impl std::fmt::Display for PingFailure {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            PingFailure::Resolve(e) => write!(f, "{e}"),
+            PingFailure::Output(e) => write!(f, "cannot write output: {e}"),
+        }
+    }
+}
+
+impl std::error::Error for PingFailure {}
+
+fn millis(d: Duration) -> f64 {
+    d.total_micros() as f64 / 1000.0
+}
+
+/// A round-trip time as iputils prints it: three significant decimals
+/// below 1 ms, fewer above.
+#[must_use]
+pub fn format_rtt(d: Duration) -> String {
+    let us = d.total_micros();
+    if us >= 100_000 - 500 {
+        format!("{}", (us + 500) / 1000)
+    } else if us >= 10_000 - 50 {
+        format!("{:.1}", millis(d))
+    } else if us >= 1000 {
+        format!("{:.2}", millis(d))
+    } else {
+        format!("{:.3}", millis(d))
+    }
+}
+
+/// A percentage as `%g` prints it (`0`, `25`, `33.3333`).
+fn format_percent(p: f64) -> String {
+    let s = format!("{p:.4}");
+    let s = s.trim_end_matches('0').trim_end_matches('.');
+    s.to_owned()
+}
+
+fn describe_error(icmp_type: u8, code: u8) -> String {
+    match (icmp_type, code) {
+        (3, 0) => "Destination Net Unreachable".into(),
+        (3, 1) => "Destination Host Unreachable".into(),
+        (3, 2) => "Destination Protocol Unreachable".into(),
+        (3, 3) => "Destination Port Unreachable".into(),
+        (3, 4) => "Frag needed and DF set".into(),
+        (3, 13) => "Packet filtered".into(),
+        (11, 0) => "Time to live exceeded".into(),
+        (11, 1) => "Frag reassembly time exceeded".into(),
+        (t, c) => format!("ICMP type {t} code {c}"),
+    }
+}
+
+/// Pings `target` (an address or a name) from `host` as `config` says,
+/// printing to `out`; returns the statistics (also printed).
+///
+/// # Errors
+/// [`PingFailure`] when the name does not resolve or `out` fails.
+pub fn run(
+    host: &HostHandle,
+    target: &str,
+    config: &PingConfig,
+    out: &mut dyn Write,
+) -> Result<PingSummary, PingFailure> {
+    let ip = super::resolve_ipv4(host, target, Duration::from_secs(30))
+        .map_err(PingFailure::Resolve)?
+        .first()
+        .copied()
+        .ok_or(PingFailure::Resolve(strata_socket::Error::HostUnreachable))?;
+    let o = |r: io::Result<()>| r.map_err(PingFailure::Output);
+    o(writeln!(
+        out,
+        "PING {target} ({ip}) {}({}) bytes of data.",
+        config.size,
+        config.size + 28
+    ))?;
+    let our = host
+        .with_interface(|iface, _| iface.address().address)
+        .unwrap_or(Ipv4Addr::UNSPECIFIED);
+    let payload: Vec<u8> = (0..config.size).map(|i| (i % 256) as u8).collect();
+    let mut summary = PingSummary {
+        target: Some(ip),
+        ..PingSummary::default()
+    };
+    let start = host.now();
+    let mut next_send = start;
+    let mut seq: u16 = 1;
+    // Requests waiting for an answer: (seq, deadline), oldest first.
+    let mut pending: VecDeque<(u16, Instant)> = VecDeque::new();
+    let mut last_send = start;
+    loop {
+        let now = host.now();
+        let more = config.count.is_none_or(|c| summary.transmitted < c);
+        if more && now >= next_send {
+            let sent = host
+                .with_interface(|iface, now| iface.ping(now, ip, config.ident, seq, &payload))
+                .unwrap_or(Err(PingError::NoRoute));
+            summary.transmitted += 1;
+            last_send = now;
+            match sent {
+                Ok(()) => {
+                    if pending.len() >= usize::from(u16::MAX) {
+                        pending.pop_front();
+                    }
+                    pending.push_back((seq, now + config.timeout));
+                }
+                Err(e) => {
+                    summary.errors += 1;
+                    o(writeln!(out, "From {our} icmp_seq={seq} {e}"))?;
+                }
+            }
+            seq = seq.wrapping_add(1);
+            next_send += config.interval;
+        }
+        while let Some(reply) = host
+            .with_interface(|iface, _| iface.poll_ping())
+            .ok()
+            .flatten()
+        {
+            if reply.ident != config.ident {
+                continue;
+            }
+            let Some(pos) = pending.iter().position(|(s, _)| *s == reply.seq) else {
+                // Answered after we stopped waiting for it.
+                continue;
+            };
+            pending.remove(pos);
+            match reply.kind {
+                PingReplyKind::Echo => {
+                    summary.received += 1;
+                    summary.rtts.push(reply.rtt);
+                    let note = if reply.corrupted { " (wrong data)" } else { "" };
+                    o(writeln!(
+                        out,
+                        "{} bytes from {}: icmp_seq={} ttl={} time={} ms{note}",
+                        reply.len + 8,
+                        reply.from,
+                        reply.seq,
+                        reply.ttl,
+                        format_rtt(reply.rtt)
+                    ))?;
+                }
+                PingReplyKind::Error { icmp_type, code } => {
+                    summary.errors += 1;
+                    o(writeln!(
+                        out,
+                        "From {} icmp_seq={} {}",
+                        reply.from,
+                        reply.seq,
+                        describe_error(icmp_type, code)
+                    ))?;
+                }
+            }
+        }
+        let now = host.now();
+        while pending.front().is_some_and(|(_, d)| *d <= now) {
+            pending.pop_front();
+        }
+        let more = config.count.is_none_or(|c| summary.transmitted < c);
+        if !more && pending.is_empty() {
+            break;
+        }
+        let mut until = now + super::TICK;
+        if more {
+            until = until.min(next_send.max(now));
+        }
+        if host.run_until(until.max(now)).is_err() {
+            // A simulated network with nothing left to happen: whatever is
+            // pending will not be answered.
+            break;
+        }
+    }
+    summary.elapsed = last_send.saturating_duration_since(start);
+    print_summary(target, &summary, out).map_err(PingFailure::Output)?;
+    Ok(summary)
+}
+
+fn print_summary(target: &str, s: &PingSummary, out: &mut dyn Write) -> io::Result<()> {
+    writeln!(out)?;
+    writeln!(out, "--- {target} ping statistics ---")?;
+    let loss = if s.transmitted == 0 {
+        0.0
+    } else {
+        f64::from(s.transmitted - s.received.min(s.transmitted)) * 100.0 / f64::from(s.transmitted)
+    };
+    let errors = if s.errors > 0 {
+        format!("+{} errors, ", s.errors)
+    } else {
+        String::new()
+    };
+    writeln!(
+        out,
+        "{} packets transmitted, {} received, {errors}{}% packet loss, time {}ms",
+        s.transmitted,
+        s.received,
+        format_percent(loss),
+        s.elapsed.total_micros() / 1000
+    )?;
+    if let Some((min, avg, max, mdev)) = s.rtt_stats() {
+        writeln!(
+            out,
+            "rtt min/avg/max/mdev = {min:.3}/{avg:.3}/{max:.3}/{mdev:.3} ms"
+        )?;
+    }
+    Ok(())
+}
+
+fn seconds(s: f64, what: &str) -> Result<Duration, String> {
+    if !(s.is_finite() && (0.0..=1e6).contains(&s)) {
+        return Err(format!("invalid {what}: {s}"));
+    }
+    Ok(Duration::from_micros((s * 1e6) as u64))
+}
+
+/// `strata ping`: runs over the TAP device; the exit status as iputils'.
+#[must_use]
+pub fn main(args: &PingArgs) -> ExitCode {
+    let config = match (
+        seconds(args.interval, "interval"),
+        seconds(args.timeout, "timeout"),
+    ) {
+        (Ok(interval), Ok(timeout)) => PingConfig {
+            count: args.count,
+            interval,
+            size: args.size as usize,
+            timeout,
+            ident: (super::random_seed() & 0xffff) as u16,
+        },
+        (Err(e), _) | (_, Err(e)) => {
+            eprintln!("strata ping: {e}");
+            return ExitCode::from(2);
+        }
+    };
+    let result = with_realtime_host(&args.tap, |host| {
+        let stdout = io::stdout();
+        let mut out = LineOut(stdout.lock());
+        run(host, &args.host, &config, &mut out)
+    });
+    match result {
+        Ok(Ok(summary)) => ExitCode::from(summary.status()),
+        Ok(Err(PingFailure::Resolve(e))) => {
+            eprintln!("strata ping: {}: {e}", args.host);
+            ExitCode::from(2)
+        }
+        Ok(Err(e)) => {
+            eprintln!("strata ping: {e}");
+            ExitCode::from(2)
+        }
+        Err(e) => {
+            eprintln!("strata ping: {e}");
+            ExitCode::from(2)
+        }
+    }
+}
+
+/// Stdout flushed after every line, so replies show as they come even
+/// when piped.
+struct LineOut<W: Write>(W);
+
+impl<W: Write> Write for LineOut<W> {
+    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+        let n = self.0.write(buf)?;
+        if buf.contains(&b'\n') {
+            self.0.flush()?;
+        }
+        Ok(n)
+    }
+
+    fn flush(&mut self) -> io::Result<()> {
+        self.0.flush()
+    }
+}

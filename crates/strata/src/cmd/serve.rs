@@ -1,0 +1,887 @@
+//! `strata serve DIR [--port N]`: a static-file HTTP/1.1 server.
+//!
+//! [`Server`] is a non-blocking state machine over the socket table: each
+//! [`Server::poll`] accepts what the listener holds, then moves every
+//! connection whose [readiness](strata_socket::Readiness) allows it one
+//! step further. A connection reads a request head, skips any request
+//! body, answers (a file, or an error), and either waits for the next
+//! request (keep-alive, pipelining included) or closes: its sending side
+//! first, then the whole socket once the client has closed (so unread
+//! bytes never turn the close into a reset that would destroy the
+//! response). Files are streamed from disk a chunk at a time as the send
+//! buffer drains: never loaded whole, and a file that shrinks while being
+//! sent aborts the connection rather than sending short.
+//!
+//! Answers: `GET` and `HEAD` of a regular file under the root (a
+//! directory serves its `index.html`) with `Content-Length` and a
+//! `Content-Type` from the extension; 404 for what does not exist, 403 for
+//! paths that would leave the root (`..` segments, symbolic links
+//! pointing outside) or cannot be read, 405 for other methods, 400 for
+//! malformed requests (and HTTP/1.1 without `Host`), 505 for HTTP/2+.
+//! Every request is logged as one line.
+//!
+//! [`ServerHost`] bundles the server with its interface and device: under
+//! a simulated network it is a [`Node`]; on a real device
+//! [`ServerHost::run`] is the event loop, sleeping on the device until a
+//! frame arrives or a timer is due.
+
+use core::net::{Ipv4Addr, SocketAddrV4};
+use std::collections::HashMap;
+use std::fs::File;
+use std::io::{self, Read, Write};
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+
+use strata_core::time::{Duration, Instant};
+use strata_socket::{Error as SocketError, Fd, Shutdown, SocketKind, Sockets};
+
+use super::http::{self, BodyLength, ChunkedDecoder, HttpError, Request};
+use super::tap_opts::TapOpts;
+use crate::device::Device;
+use crate::iface::Interface;
+use crate::net::{Node, Wait};
+
+/// Command-line arguments of `strata serve`.
+#[derive(Clone, Debug, clap::Args)]
+pub struct ServeArgs {
+    /// Directory whose files are served.
+    pub dir: PathBuf,
+    /// TCP port to listen on.
+    #[arg(long, value_name = "N", default_value_t = 80)]
+    pub port: u16,
+    #[command(flatten)]
+    #[allow(missing_docs)]
+    pub tap: TapOpts,
+}
+
+/// How a [`Server`] runs.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ServerConfig {
+    /// The directory served.
+    pub root: PathBuf,
+    /// The port listened on (all of the host's addresses).
+    pub port: u16,
+    /// Connections served at once at most; more wait in the listener's
+    /// backlog.
+    pub max_connections: usize,
+    /// Connections waiting to be accepted at most.
+    pub backlog: usize,
+    /// A connection with no progress for this long is closed.
+    pub idle_timeout: Duration,
+    /// How long a closing connection waits for the client to close.
+    pub linger: Duration,
+    /// Bytes read from a file at once.
+    pub chunk: usize,
+}
+
+impl ServerConfig {
+    /// Defaults for serving `root` on `port`.
+    #[must_use]
+    pub fn new(root: impl Into<PathBuf>, port: u16) -> Self {
+        Self {
+            root: root.into(),
+            port,
+            max_connections: 1024,
+            backlog: 1024,
+            idle_timeout: Duration::from_secs(30),
+            linger: Duration::from_secs(5),
+            chunk: 64 * 1024,
+        }
+    }
+}
+
+/// Counters of a [`Server`].
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct ServerStats {
+    /// Connections accepted.
+    pub accepted: u64,
+    /// Requests answered (any status).
+    pub requests: u64,
+    /// Of those, with status 2xx.
+    pub ok: u64,
+    /// Body bytes handed to TCP.
+    pub body_bytes: u64,
+    /// Connections aborted (errors, timeouts, a file that shrank).
+    pub aborted: u64,
+}
+
+/// A request body being skipped before the answer goes out.
+#[derive(Debug)]
+enum Skip {
+    Length(u64),
+    Chunked(ChunkedDecoder),
+}
+
+/// A response being sent.
+#[derive(Debug)]
+struct Outgoing {
+    /// Bytes ready to send (the head, then file chunks).
+    buf: Vec<u8>,
+    /// How much of `buf` went out.
+    sent: usize,
+    /// The file still to read, and how many bytes of it.
+    file: Option<File>,
+    remaining: u64,
+    /// Close after this response.
+    close: bool,
+}
+
+#[derive(Debug)]
+enum Phase {
+    /// Reading a request head.
+    Head,
+    /// Skipping a request body; the answer waits.
+    Body(Skip, Outgoing),
+    /// Sending a response.
+    Send(Outgoing),
+    /// Our side is shut down; waiting for the client to close.
+    Drain { until: Instant },
+}
+
+#[derive(Debug)]
+struct Conn {
+    peer: SocketAddrV4,
+    inbuf: Vec<u8>,
+    phase: Phase,
+    deadline: Instant,
+}
+
+/// What one connection step came to.
+enum Step {
+    /// Something moved; step again.
+    Progress,
+    /// Nothing to do until the socket's readiness changes.
+    Blocked,
+    /// Done with the descriptor (closed or aborted).
+    Gone,
+}
+
+/// The static-file server: see the [module documentation](self).
+pub struct Server {
+    listener: Fd,
+    root: PathBuf,
+    config: ServerConfig,
+    conns: HashMap<Fd, Conn>,
+    /// Reused for every connection's reads.
+    scratch: Vec<u8>,
+    log: Box<dyn Write>,
+    stats: ServerStats,
+}
+
+impl std::fmt::Debug for Server {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Server")
+            .field("listener", &self.listener)
+            .field("root", &self.root)
+            .field("connections", &self.conns.len())
+            .field("stats", &self.stats)
+            .finish_non_exhaustive()
+    }
+}
+
+/// The `Content-Type` for a file name's extension.
+#[must_use]
+pub fn content_type(path: &Path) -> &'static str {
+    let ext = path
+        .extension()
+        .and_then(|e| e.to_str())
+        .map(str::to_ascii_lowercase)
+        .unwrap_or_default();
+    match ext.as_str() {
+        "html" | "htm" => "text/html; charset=utf-8",
+        "txt" | "text" | "log" => "text/plain; charset=utf-8",
+        "md" => "text/markdown; charset=utf-8",
+        "css" => "text/css; charset=utf-8",
+        "csv" => "text/csv; charset=utf-8",
+        "js" | "mjs" => "text/javascript; charset=utf-8",
+        "json" => "application/json",
+        "xml" => "application/xml",
+        "svg" => "image/svg+xml",
+        "png" => "image/png",
+        "jpg" | "jpeg" => "image/jpeg",
+        "gif" => "image/gif",
+        "webp" => "image/webp",
+        "ico" => "image/x-icon",
+        "pdf" => "application/pdf",
+        "wasm" => "application/wasm",
+        "zip" => "application/zip",
+        "gz" => "application/gzip",
+        "tar" => "application/x-tar",
+        "mp4" => "video/mp4",
+        "pcap" => "application/vnd.tcpdump.pcap",
+        _ => "application/octet-stream",
+    }
+}
+
+/// Why a request target does not name a file under the root.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum TargetError {
+    /// Not an origin-form target (`/...`), or a bad percent escape or NUL.
+    Malformed,
+    /// A `..` segment: the path would climb out of the root.
+    Traversal,
+}
+
+/// The relative path a request target names: percent-decoded segments,
+/// query dropped, empty and `.` segments skipped, `..` refused.
+///
+/// # Errors
+/// [`TargetError`].
+pub fn target_path(target: &str) -> Result<PathBuf, TargetError> {
+    let path = target.split_once('?').map_or(target, |(p, _)| p);
+    if !path.starts_with('/') {
+        return Err(TargetError::Malformed);
+    }
+    let mut out = PathBuf::new();
+    for segment in path.split('/') {
+        let decoded = percent_decode(segment).ok_or(TargetError::Malformed)?;
+        if decoded.contains(&0) || decoded.contains(&b'/') || decoded.contains(&b'\\') {
+            // An encoded slash would smuggle a separator past the checks.
+            return Err(TargetError::Malformed);
+        }
+        match decoded.as_slice() {
+            b"" | b"." => {}
+            b".." => return Err(TargetError::Traversal),
+            bytes => {
+                let text = String::from_utf8(bytes.to_vec()).map_err(|_| TargetError::Malformed)?;
+                out.push(text);
+            }
+        }
+    }
+    Ok(out)
+}
+
+fn percent_decode(s: &str) -> Option<Vec<u8>> {
+    let mut out = Vec::with_capacity(s.len());
+    let mut bytes = s.bytes();
+    while let Some(b) = bytes.next() {
+        if b == b'%' {
+            let hi = char::from(bytes.next()?).to_digit(16)?;
+            let lo = char::from(bytes.next()?).to_digit(16)?;
+            out.push(u8::try_from(hi * 16 + lo).ok()?);
+        } else {
+            out.push(b);
+        }
+    }
+    Some(out)
+}
+
+fn unix_now() -> u64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs())
+}
+
+impl Server {
+    /// Opens the listening socket on `sockets` and serves `config.root`.
+    ///
+    /// # Errors
+    /// The root is not a readable directory; the port is taken.
+    pub fn new(
+        sockets: &mut Sockets,
+        config: ServerConfig,
+        log: Box<dyn Write>,
+    ) -> io::Result<Self> {
+        let root = config.root.canonicalize()?;
+        if !root.is_dir() {
+            return Err(io::Error::new(
+                io::ErrorKind::NotADirectory,
+                format!("{} is not a directory", root.display()),
+            ));
+        }
+        let to_io = crate::net::to_io;
+        let listener = sockets.socket(SocketKind::Stream).map_err(to_io)?;
+        let listen = sockets
+            .bind(
+                listener,
+                SocketAddrV4::new(Ipv4Addr::UNSPECIFIED, config.port),
+            )
+            .and_then(|()| sockets.listen(listener, config.backlog.max(1)));
+        if let Err(e) = listen {
+            let _ = sockets.close(Instant::ZERO, listener);
+            return Err(to_io(e));
+        }
+        Ok(Self {
+            listener,
+            root,
+            scratch: vec![0; config.chunk.max(1024)],
+            config,
+            conns: HashMap::new(),
+            log,
+            stats: ServerStats::default(),
+        })
+    }
+
+    /// The counters.
+    #[must_use]
+    pub fn stats(&self) -> ServerStats {
+        self.stats
+    }
+
+    /// Connections open now.
+    #[must_use]
+    pub fn connections(&self) -> usize {
+        self.conns.len()
+    }
+
+    /// The listening socket.
+    #[must_use]
+    pub fn listener(&self) -> Fd {
+        self.listener
+    }
+
+    /// The earliest connection deadline (idle timeout or linger end).
+    #[must_use]
+    pub fn poll_at(&self) -> Option<Instant> {
+        self.conns
+            .values()
+            .map(|c| match c.phase {
+                Phase::Drain { until } => until.min(c.deadline),
+                _ => c.deadline,
+            })
+            .min()
+    }
+
+    /// One round: accept waiting connections and move every ready
+    /// connection as far as it can go. Returns whether anything happened.
+    pub fn poll(&mut self, sockets: &mut Sockets, now: Instant) -> bool {
+        let mut progress = false;
+        while self.conns.len() < self.config.max_connections {
+            match sockets.accept(self.listener) {
+                Ok((fd, peer)) => {
+                    progress = true;
+                    self.stats.accepted += 1;
+                    self.conns.insert(
+                        fd,
+                        Conn {
+                            peer,
+                            inbuf: Vec::new(),
+                            phase: Phase::Head,
+                            deadline: now + self.config.idle_timeout,
+                        },
+                    );
+                }
+                Err(_) => break,
+            }
+        }
+        let fds: Vec<Fd> = self.conns.keys().copied().collect();
+        for fd in fds {
+            let Some(mut conn) = self.conns.remove(&fd) else {
+                continue;
+            };
+            let mut gone = false;
+            // Bounded so one fast connection cannot starve the others.
+            for _ in 0..64 {
+                match self.step(sockets, now, fd, &mut conn) {
+                    Step::Progress => {
+                        progress = true;
+                        conn.deadline = now + self.config.idle_timeout;
+                    }
+                    Step::Blocked => break,
+                    Step::Gone => {
+                        progress = true;
+                        gone = true;
+                        break;
+                    }
+                }
+            }
+            if !gone {
+                let expired = match conn.phase {
+                    Phase::Drain { until } => now >= until || now >= conn.deadline,
+                    _ => now >= conn.deadline,
+                };
+                if expired {
+                    if !matches!(conn.phase, Phase::Drain { .. } | Phase::Head) {
+                        self.stats.aborted += 1;
+                    }
+                    let _ = sockets.close(now, fd);
+                    progress = true;
+                    gone = true;
+                }
+            }
+            if !gone {
+                self.conns.insert(fd, conn);
+            }
+        }
+        progress
+    }
+
+    /// Reads what the socket holds into the connection's buffer.
+    fn read_more(&mut self, sockets: &mut Sockets, now: Instant, fd: Fd, conn: &mut Conn) -> Step {
+        // Bounded: a head longer than MAX_HEAD is refused before more is
+        // read.
+        let room = (http::MAX_HEAD + 1).saturating_sub(conn.inbuf.len()).max(1);
+        let take = room.min(self.scratch.len());
+        let buf = self.scratch.get_mut(..take).unwrap_or(&mut []);
+        match sockets.recv(fd, buf) {
+            Ok(0) => {
+                // The client closed: a partial request is abandoned.
+                let _ = sockets.close(now, fd);
+                Step::Gone
+            }
+            Ok(n) => {
+                conn.inbuf.extend_from_slice(buf.get(..n).unwrap_or(&[]));
+                Step::Progress
+            }
+            Err(SocketError::WouldBlock) => Step::Blocked,
+            Err(_) => self.abort(sockets, now, fd),
+        }
+    }
+
+    fn abort(&mut self, sockets: &mut Sockets, now: Instant, fd: Fd) -> Step {
+        self.stats.aborted += 1;
+        let _ = sockets.close(now, fd);
+        Step::Gone
+    }
+
+    fn step(&mut self, sockets: &mut Sockets, now: Instant, fd: Fd, conn: &mut Conn) -> Step {
+        let Ok(ready) = sockets.readiness(fd) else {
+            return Step::Gone;
+        };
+        let phase = std::mem::replace(&mut conn.phase, Phase::Head);
+        match phase {
+            Phase::Head => match http::parse_request(&conn.inbuf) {
+                Ok(Some((request, used))) => {
+                    conn.inbuf.drain(..used.min(conn.inbuf.len()));
+                    conn.phase = self.answer(&request, conn.peer);
+                    Step::Progress
+                }
+                Ok(None) => {
+                    if !(ready.readable || ready.error || ready.hangup) {
+                        return Step::Blocked;
+                    }
+                    self.read_more(sockets, now, fd, conn)
+                }
+                Err(e) => {
+                    conn.inbuf.clear();
+                    conn.phase = self.error_response(e, conn.peer);
+                    Step::Progress
+                }
+            },
+            Phase::Body(mut skip, out) => {
+                let done = match &mut skip {
+                    Skip::Length(left) => {
+                        let take = usize::try_from(*left)
+                            .unwrap_or(usize::MAX)
+                            .min(conn.inbuf.len());
+                        conn.inbuf.drain(..take);
+                        *left -= take as u64;
+                        *left == 0
+                    }
+                    Skip::Chunked(decoder) => {
+                        let mut used_total = 0;
+                        let mut failed = false;
+                        loop {
+                            let rest = conn.inbuf.get(used_total..).unwrap_or(&[]);
+                            if rest.is_empty() || decoder.is_done() {
+                                break;
+                            }
+                            match decoder.feed(rest) {
+                                Ok((used, _)) => {
+                                    if used == 0 {
+                                        break;
+                                    }
+                                    used_total += used;
+                                }
+                                Err(_) => {
+                                    failed = true;
+                                    break;
+                                }
+                            }
+                        }
+                        conn.inbuf.drain(..used_total.min(conn.inbuf.len()));
+                        if failed {
+                            conn.phase = self.error_response(HttpError::BadChunkFraming, conn.peer);
+                            return Step::Progress;
+                        }
+                        decoder.is_done()
+                    }
+                };
+                if done {
+                    conn.phase = Phase::Send(out);
+                    return Step::Progress;
+                }
+                conn.phase = Phase::Body(skip, out);
+                if conn.inbuf.is_empty() {
+                    if !(ready.readable || ready.error || ready.hangup) {
+                        return Step::Blocked;
+                    }
+                    return self.read_more(sockets, now, fd, conn);
+                }
+                Step::Progress
+            }
+            Phase::Send(mut out) => {
+                if out.sent >= out.buf.len() {
+                    out.buf.clear();
+                    out.sent = 0;
+                    if out.remaining == 0 {
+                        return self.finish_response(sockets, now, fd, conn, out.close);
+                    }
+                    let Some(file) = out.file.as_mut() else {
+                        return self.abort(sockets, now, fd);
+                    };
+                    let want = usize::try_from(out.remaining)
+                        .unwrap_or(usize::MAX)
+                        .min(self.config.chunk.max(1));
+                    out.buf.resize(want, 0);
+                    match file.read(&mut out.buf) {
+                        // The file shrank under us: better a cut connection
+                        // than a silently short body.
+                        Ok(0) | Err(_) => return self.abort(sockets, now, fd),
+                        Ok(n) => {
+                            out.buf.truncate(n);
+                            out.remaining -= n as u64;
+                        }
+                    }
+                }
+                if ready.error || ready.hangup {
+                    return self.abort(sockets, now, fd);
+                }
+                if !ready.writable {
+                    conn.phase = Phase::Send(out);
+                    return Step::Blocked;
+                }
+                let pending = out.buf.get(out.sent..).unwrap_or(&[]);
+                match sockets.send(now, fd, pending) {
+                    Ok(n) => {
+                        out.sent += n;
+                        self.stats.body_bytes += n as u64;
+                        conn.phase = Phase::Send(out);
+                        Step::Progress
+                    }
+                    Err(SocketError::WouldBlock) => {
+                        conn.phase = Phase::Send(out);
+                        Step::Blocked
+                    }
+                    Err(_) => self.abort(sockets, now, fd),
+                }
+            }
+            Phase::Drain { until } => {
+                conn.phase = Phase::Drain { until };
+                if !(ready.readable || ready.error || ready.hangup) {
+                    return Step::Blocked;
+                }
+                let buf = self.scratch.as_mut_slice();
+                match sockets.recv(fd, buf) {
+                    Err(SocketError::WouldBlock) => Step::Blocked,
+                    Ok(0) | Err(_) => {
+                        let _ = sockets.close(now, fd);
+                        Step::Gone
+                    }
+                    Ok(_) => Step::Progress,
+                }
+            }
+        }
+    }
+
+    /// The response is out: wait for the next request, or close.
+    fn finish_response(
+        &mut self,
+        sockets: &mut Sockets,
+        now: Instant,
+        fd: Fd,
+        conn: &mut Conn,
+        close: bool,
+    ) -> Step {
+        if close {
+            conn.inbuf.clear();
+            if sockets.shutdown(now, fd, Shutdown::Write).is_err() {
+                let _ = sockets.close(now, fd);
+                return Step::Gone;
+            }
+            conn.phase = Phase::Drain {
+                until: now + self.config.linger,
+            };
+        } else {
+            conn.phase = Phase::Head;
+        }
+        Step::Progress
+    }
+
+    fn log(&mut self, peer: SocketAddrV4, request: Option<&Request>, status: u16, bytes: u64) {
+        let line = match request {
+            Some(r) => format!("{} {} {}", r.method, r.target, http_version(r)),
+            None => "-".to_owned(),
+        };
+        let _ = writeln!(self.log, "{peer} \"{line}\" {status} {bytes}");
+    }
+
+    /// A short error response; `close` after it.
+    fn simple(&mut self, status: u16, close: bool, extra: &[(&str, &str)]) -> Outgoing {
+        let body = format!("{status} {}\n", http::reason_phrase(status));
+        let length = body.len().to_string();
+        let date = http::http_date(unix_now());
+        let mut headers: Vec<(&str, &str)> = vec![
+            ("Date", &date),
+            ("Server", "strata"),
+            ("Content-Type", "text/plain; charset=utf-8"),
+            ("Content-Length", &length),
+            ("Connection", if close { "close" } else { "keep-alive" }),
+        ];
+        headers.extend_from_slice(extra);
+        let mut buf = http::response_head(status, &headers);
+        buf.extend_from_slice(body.as_bytes());
+        Outgoing {
+            buf,
+            sent: 0,
+            file: None,
+            remaining: 0,
+            close,
+        }
+    }
+
+    fn error_response(&mut self, e: HttpError, peer: SocketAddrV4) -> Phase {
+        let status = match e {
+            HttpError::UnsupportedVersion => 505,
+            HttpError::HeadTooLarge | HttpError::TooManyHeaders => 431,
+            HttpError::UnsupportedTransferEncoding => 501,
+            _ => 400,
+        };
+        self.stats.requests += 1;
+        let out = self.simple(status, true, &[]);
+        let bytes = out.buf.len() as u64;
+        self.log(peer, None, status, bytes);
+        Phase::Send(out)
+    }
+
+    /// The answer to a parsed request (and whether a body comes first).
+    fn answer(&mut self, request: &Request, peer: SocketAddrV4) -> Phase {
+        let framing = match http::request_body(request) {
+            Ok(f) => f,
+            Err(e) => return self.error_response(e, peer),
+        };
+        self.stats.requests += 1;
+        let keep = request.keep_alive();
+        let (status, out) = self.respond(request, keep);
+        if (200..300).contains(&status) {
+            self.stats.ok += 1;
+        }
+        let logged = out.remaining;
+        self.log(peer, Some(request), status, logged);
+        match framing {
+            BodyLength::Length(n) => Phase::Body(Skip::Length(n), out),
+            BodyLength::Chunked => Phase::Body(Skip::Chunked(ChunkedDecoder::new()), out),
+            BodyLength::Empty | BodyLength::UntilClose => Phase::Send(out),
+        }
+    }
+
+    fn respond(&mut self, request: &Request, keep: bool) -> (u16, Outgoing) {
+        let method = request.method.as_str();
+        if request.version >= http::Version::HTTP_11 && request.headers.get("host").is_none() {
+            return (400, self.simple(400, true, &[]));
+        }
+        if method != "GET" && method != "HEAD" {
+            return (405, self.simple(405, !keep, &[("Allow", "GET, HEAD")]));
+        }
+        let relative = match target_path(&request.target) {
+            Ok(p) => p,
+            Err(TargetError::Malformed) => return (400, self.simple(400, true, &[])),
+            Err(TargetError::Traversal) => return (403, self.simple(403, !keep, &[])),
+        };
+        let mut path = self.root.join(&relative);
+        if path.is_dir() {
+            path.push("index.html");
+        }
+        // Symbolic links may point anywhere: the resolved path must still
+        // be under the root.
+        let resolved = match path.canonicalize() {
+            Ok(p) => p,
+            Err(e) if e.kind() == io::ErrorKind::PermissionDenied => {
+                return (403, self.simple(403, !keep, &[]));
+            }
+            Err(_) => return (404, self.simple(404, !keep, &[])),
+        };
+        if !resolved.starts_with(&self.root) {
+            return (403, self.simple(403, !keep, &[]));
+        }
+        let file = match File::open(&resolved) {
+            Ok(f) => f,
+            Err(e) if e.kind() == io::ErrorKind::NotFound => {
+                return (404, self.simple(404, !keep, &[]));
+            }
+            Err(_) => return (403, self.simple(403, !keep, &[])),
+        };
+        let meta = match file.metadata() {
+            Ok(m) if m.is_file() => m,
+            Ok(_) => return (404, self.simple(404, !keep, &[])),
+            Err(_) => return (500, self.simple(500, true, &[])),
+        };
+        let length = meta.len();
+        let length_text = length.to_string();
+        let date = http::http_date(unix_now());
+        let headers: [(&str, &str); 5] = [
+            ("Date", &date),
+            ("Server", "strata"),
+            ("Content-Type", content_type(&resolved)),
+            ("Content-Length", &length_text),
+            ("Connection", if keep { "keep-alive" } else { "close" }),
+        ];
+        let buf = http::response_head(200, &headers);
+        let head_only = method == "HEAD";
+        (
+            200,
+            Outgoing {
+                buf,
+                sent: 0,
+                file: (!head_only).then_some(file),
+                remaining: if head_only { 0 } else { length },
+                close: !keep,
+            },
+        )
+    }
+}
+
+fn http_version(r: &Request) -> String {
+    r.version.to_string()
+}
+
+/// A [`Server`] with the interface and device it serves on.
+pub struct ServerHost<D> {
+    /// The host's network stack.
+    pub interface: Interface,
+    /// Its link.
+    pub device: D,
+    /// The server.
+    pub server: Server,
+}
+
+impl<D> std::fmt::Debug for ServerHost<D> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ServerHost")
+            .field("server", &self.server)
+            .finish_non_exhaustive()
+    }
+}
+
+impl<D: Device> ServerHost<D> {
+    /// Starts serving `config` on `interface` over `device`, logging to
+    /// `log`.
+    ///
+    /// # Errors
+    /// As [`Server::new`].
+    pub fn new(
+        mut interface: Interface,
+        device: D,
+        config: ServerConfig,
+        log: Box<dyn Write>,
+    ) -> io::Result<Self> {
+        let server = Server::new(interface.sockets(), config, log)?;
+        Ok(Self {
+            interface,
+            device,
+            server,
+        })
+    }
+
+    /// Polls the server and the interface until both are quiet at `now`;
+    /// returns whether anything happened.
+    pub fn poll(&mut self, now: Instant) -> bool {
+        let mut any = false;
+        for _ in 0..64 {
+            let served = self.server.poll(self.interface.sockets(), now);
+            let r = self.interface.poll(now, &mut self.device);
+            if !served && !r.did_something() && !r.more {
+                break;
+            }
+            any = true;
+        }
+        any
+    }
+
+    /// When the server, the interface or the device next has work.
+    #[must_use]
+    pub fn poll_at(&self) -> Option<Instant> {
+        [
+            self.interface.poll_at(),
+            self.device.poll_at(),
+            self.server.poll_at(),
+        ]
+        .into_iter()
+        .flatten()
+        .min()
+    }
+}
+
+impl<D: Device + Wait> ServerHost<D> {
+    /// The event loop on a real device and clock: poll, and when nothing
+    /// is left to do, wait for a frame or the next deadline (at most
+    /// 100 ms). Returns when `stop` says so.
+    ///
+    /// # Errors
+    /// The device's.
+    pub fn run(&mut self, mut stop: impl FnMut(&Self) -> bool) -> io::Result<()> {
+        let start = std::time::Instant::now();
+        let clock =
+            || Instant::from_micros(u64::try_from(start.elapsed().as_micros()).unwrap_or(u64::MAX));
+        loop {
+            if stop(self) {
+                return Ok(());
+            }
+            let now = clock();
+            if self.poll(now) {
+                continue;
+            }
+            let cap = std::time::Duration::from_millis(100);
+            let timeout = self.poll_at().map_or(cap, |t| {
+                std::time::Duration::from(t.saturating_duration_since(now)).min(cap)
+            });
+            self.device.wait(Some(timeout))?;
+        }
+    }
+}
+
+impl<D: Device> Node for ServerHost<D> {
+    fn poll(&mut self, now: Instant) -> bool {
+        ServerHost::poll(self, now)
+    }
+
+    fn poll_at(&self) -> Option<Instant> {
+        ServerHost::poll_at(self)
+    }
+
+    fn interface(&mut self) -> Option<&mut Interface> {
+        Some(&mut self.interface)
+    }
+}
+
+/// `strata serve`: serves over the TAP device until killed.
+#[must_use]
+pub fn main(args: &ServeArgs) -> ExitCode {
+    #[cfg(target_os = "linux")]
+    {
+        let (iface, link) = match args.tap.open() {
+            Ok(x) => x,
+            Err(e) => {
+                eprintln!("strata serve: {e}");
+                return ExitCode::from(2);
+            }
+        };
+        let address = iface.address().address;
+        let config = ServerConfig::new(&args.dir, args.port);
+        let mut host = match ServerHost::new(iface, link, config, Box::new(io::stderr())) {
+            Ok(h) => h,
+            Err(e) => {
+                eprintln!("strata serve: {}: {e}", args.dir.display());
+                return ExitCode::from(2);
+            }
+        };
+        eprintln!(
+            "strata serve: serving {} on http://{address}:{}/",
+            args.dir.display(),
+            args.port
+        );
+        match host.run(|_| false) {
+            Ok(()) => ExitCode::SUCCESS,
+            Err(e) => {
+                eprintln!("strata serve: {e}");
+                ExitCode::FAILURE
+            }
+        }
+    }
+    #[cfg(not(target_os = "linux"))]
+    {
+        let _ = args;
+        eprintln!("strata serve: TAP devices are only supported on Linux");
+        ExitCode::from(2)
+    }
+}
