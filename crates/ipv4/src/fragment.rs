@@ -43,20 +43,10 @@ use crate::repr::Repr;
 pub enum FragmentError {
     /// The datagram exceeds the MTU and has Don't Fragment set: the sender
     /// learns of it through ICMP fragmentation needed (RFC 1191).
-    DontFragment {
-        /// The datagram's total length.
-        total_len: usize,
-        /// The MTU.
-        mtu: usize,
-    },
+    DontFragment,
     /// The MTU leaves no room for 8 payload bytes after a fragment header
     /// (RFC 791 requires every link to carry 68 bytes).
-    MtuTooSmall {
-        /// The MTU.
-        mtu: usize,
-        /// The fragment header's length.
-        header_len: usize,
-    },
+    MtuTooSmall,
     /// `payload` is not `header.payload_len` bytes long.
     PayloadLengthMismatch {
         /// `header.payload_len`.
@@ -76,14 +66,12 @@ pub enum FragmentError {
 impl fmt::Display for FragmentError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match *self {
-            FragmentError::DontFragment { total_len, mtu } => write!(
-                f,
-                "{total_len}-byte datagram with Don't Fragment set exceeds the MTU of {mtu}"
-            ),
-            FragmentError::MtuTooSmall { mtu, header_len } => write!(
-                f,
-                "MTU {mtu} leaves no room for 8 payload bytes after a {header_len}-byte header"
-            ),
+            FragmentError::DontFragment => {
+                f.write_str("datagram with Don't Fragment set exceeds the MTU")
+            }
+            FragmentError::MtuTooSmall => {
+                f.write_str("MTU leaves no room for 8 payload bytes after a fragment header")
+            }
             FragmentError::PayloadLengthMismatch { expected, found } => write!(
                 f,
                 "header says the payload has {expected} bytes, but it has {found}"
@@ -230,7 +218,7 @@ pub fn fragment<'a>(
         });
     }
     if header.dont_fragment {
-        return Err(FragmentError::DontFragment { total_len, mtu });
+        return Err(FragmentError::DontFragment);
     }
     let later_options = copied_options(&header.options);
     let first_hlen = header.header_len();
@@ -238,16 +226,10 @@ pub fn fragment<'a>(
     let first_chunk = mtu.saturating_sub(first_hlen) & !7;
     let later_chunk = mtu.saturating_sub(later_hlen) & !7;
     if first_chunk == 0 {
-        return Err(FragmentError::MtuTooSmall {
-            mtu,
-            header_len: first_hlen,
-        });
+        return Err(FragmentError::MtuTooSmall);
     }
     if later_chunk == 0 {
-        return Err(FragmentError::MtuTooSmall {
-            mtu,
-            header_len: later_hlen,
-        });
+        return Err(FragmentError::MtuTooSmall);
     }
     Ok(Fragments {
         payload,

@@ -173,12 +173,9 @@ pub enum ReassemblyDrop {
         /// The end this fragment implies.
         found: usize,
     },
-    /// The datagram would exceed `max_datagram`; the whole datagram was
-    /// dropped.
-    TooBig {
-        /// The total length it would have, header included.
-        len: usize,
-    },
+    /// The datagram would exceed `max_datagram` (header included); the
+    /// whole datagram was dropped.
+    TooBig,
     /// Keeping the fragment would exceed `max_per_source` for its source;
     /// the fragment alone was dropped.
     SourceCap,
@@ -201,7 +198,7 @@ impl ReassemblyDrop {
             self,
             ReassemblyDrop::Overlap { .. }
                 | ReassemblyDrop::Inconsistent { .. }
-                | ReassemblyDrop::TooBig { .. }
+                | ReassemblyDrop::TooBig
         )
     }
 }
@@ -217,10 +214,9 @@ impl fmt::Display for ReassemblyDrop {
                 f,
                 "fragment implies the datagram ends at {found}, but it ends at {end}; datagram dropped"
             ),
-            ReassemblyDrop::TooBig { len } => write!(
-                f,
-                "reassembled datagram would be {len} bytes, over the limit; datagram dropped"
-            ),
+            ReassemblyDrop::TooBig => {
+                f.write_str("reassembled datagram would exceed the size limit; datagram dropped")
+            }
             ReassemblyDrop::SourceCap => {
                 f.write_str("fragment dropped: reassembly memory for its source is full")
             }
@@ -509,7 +505,7 @@ impl Reassembler {
             };
             let total = header.header_len() + len;
             if total > max_datagram {
-                return ReassemblyOutcome::Dropped(ReassemblyDrop::TooBig { len: total });
+                return ReassemblyOutcome::Dropped(ReassemblyDrop::TooBig);
             }
             return ReassemblyOutcome::Complete(Reassembled {
                 header,
@@ -536,7 +532,7 @@ impl Reassembler {
         let data_end = held.map_or(0, |d| d.max_end).max(end);
         let whole = first_hlen + data_end;
         if whole > max_datagram {
-            return self.drop_datagram(&key, ReassemblyDrop::TooBig { len: whole });
+            return self.drop_datagram(&key, ReassemblyDrop::TooBig);
         }
 
         let gaps = match held {

@@ -39,18 +39,12 @@ fn errors() {
     h.dont_fragment = true;
     assert_eq!(
         fragment(&h, &payload, 1500).unwrap_err(),
-        FragmentError::DontFragment {
-            total_len: 2020,
-            mtu: 1500
-        }
+        FragmentError::DontFragment
     );
     h.dont_fragment = false;
     assert_eq!(
         fragment(&h, &payload, 27).unwrap_err(),
-        FragmentError::MtuTooSmall {
-            mtu: 27,
-            header_len: 20
-        }
+        FragmentError::MtuTooSmall
     );
     // 28 leaves exactly 8 bytes.
     assert_eq!(fragment(&h, &payload, 28).unwrap().count(), 250);
@@ -74,16 +68,10 @@ fn errors() {
     }
     assert_eq!(
         fragment(&opts, &payload, 64).unwrap_err(),
-        FragmentError::MtuTooSmall {
-            mtu: 64,
-            header_len: 60
-        }
+        FragmentError::MtuTooSmall
     );
     for e in [
-        FragmentError::DontFragment {
-            total_len: 1,
-            mtu: 1,
-        },
+        FragmentError::DontFragment,
         FragmentError::TooLong { end: 1 },
     ] {
         assert!(!e.to_string().is_empty());
