@@ -790,3 +790,59 @@ fn constructors_check_their_inputs() {
     let synack = one(&mut b, ms(0));
     assert_eq!(synack.repr.ack, ISS_A + 1);
 }
+
+#[test]
+fn from_handshake_builds_an_established_connection() {
+    // A handshake completed outside the connection (a socket layer's own
+    // SYN queue): the SYN, our ISS and the ACK are enough to continue as
+    // if the connection had answered the SYN itself (RFC 9293 §3.10.7.4,
+    // SYN-RECEIVED: "If SND.UNA < SEG.ACK =< SND.NXT, then enter
+    // ESTABLISHED state").
+    let mut a = client(Config::default());
+    let syn = one(&mut a, ms(0));
+    let mut answer = Connection::accept(ms(0), B, A, &syn.repr, Config::default(), ISS_B).unwrap();
+    let synack = one(&mut answer, ms(0));
+    deliver(&mut a, ms(10), &synack);
+    a.send(b"first words").unwrap();
+    let ack = drain(&mut a, ms(10)).remove(0);
+    // The wrong ISS is refused.
+    assert_eq!(
+        Connection::from_handshake(
+            ms(20),
+            B,
+            A,
+            &syn.repr,
+            ISS_B + 1,
+            &ack.repr,
+            ack.payload(),
+            Config::default()
+        )
+        .unwrap_err(),
+        strata_tcp::Error::InvalidSegment
+    );
+    let mut b = Connection::from_handshake(
+        ms(20),
+        B,
+        A,
+        &syn.repr,
+        ISS_B,
+        &ack.repr,
+        ack.payload(),
+        Config::default(),
+    )
+    .unwrap();
+    assert_eq!(b.state(), State::Established);
+    assert_eq!(b.iss(), ISS_B);
+    assert_eq!(b.sack_enabled(), a.sack_enabled());
+    assert_eq!(b.timestamps_enabled(), a.timestamps_enabled());
+    assert_eq!(
+        b.window_shifts(),
+        (a.window_shifts().1, a.window_shifts().0)
+    );
+    b.send(b"and the reply").unwrap();
+    run(&mut a, &mut b, ms(20), ms(2000));
+    assert_eq!(read_all(&mut b), b"first words");
+    assert_eq!(read_all(&mut a), b"and the reply");
+    assert_eq!(a.snd_una(), a.snd_nxt());
+    assert_eq!(b.snd_una(), b.snd_nxt());
+}

@@ -245,3 +245,47 @@ fn old_duplicates_are_acked_not_delivered() {
     let ack = one(&mut a, ms(500));
     assert_eq!(ack.repr.ack, a.rcv_nxt());
 }
+
+#[test]
+fn acks_for_unacceptable_empty_segments_are_rate_limited() {
+    // RFC 9293 §3.10.7.4: "If an incoming segment is not acceptable, an
+    // acknowledgment should be sent in reply"; RFC 7323 §5.3 R1 likewise
+    // for a PAWS failure. Two ends that disagree about the window would
+    // then ACK each other's ACKs forever, so, as Linux does
+    // (tcp_invalid_ratelimit), empty segments get at most one answer per
+    // 500 ms; data is always answered.
+    use strata_tcp::connection::INVALID_ACK_INTERVAL;
+    assert_eq!(INVALID_ACK_INTERVAL, Duration::from_millis(500));
+    let (mut a, _b, last) = setup();
+    let nxt = a.rcv_nxt();
+    let una = a.snd_una();
+    let far = nxt.wrapping_add(1 << 30);
+    let ts = b_ts(&last, 1);
+    // Out of window: answered once, then not within 500 ms.
+    deliver(&mut a, ms(200), &forged(far, una, Flags::ACK, ts, &[]));
+    assert_eq!(one(&mut a, ms(200)).repr.ack, nxt);
+    for t in [201, 300, 600] {
+        deliver(&mut a, ms(t), &forged(far, una, Flags::ACK, ts, &[]));
+        none(&mut a, ms(t));
+    }
+    // PAWS failures share the limit.
+    let old = b_ts(&last, 0).map(|t| Timestamps {
+        tsval: t.tsval.wrapping_sub(1000),
+        tsecr: t.tsecr,
+    });
+    deliver(&mut a, ms(650), &forged(nxt, una, Flags::ACK, old, &[]));
+    none(&mut a, ms(650));
+    assert_eq!(a.stats().invalid_acks_suppressed, 4);
+    // A data segment out of window is answered regardless: it may be a
+    // retransmission whose ACK was lost.
+    deliver(
+        &mut a,
+        ms(660),
+        &forged(nxt.wrapping_sub(5), una, Flags::ACK, ts, b"old!!"),
+    );
+    assert_eq!(one(&mut a, ms(660)).repr.ack, nxt);
+    // 500 ms after the last answer to an empty one, the next is answered.
+    deliver(&mut a, ms(700), &forged(far, una, Flags::ACK, ts, &[]));
+    assert_eq!(one(&mut a, ms(700)).repr.ack, nxt);
+    assert_eq!(a.stats().invalid_acks_suppressed, 4);
+}

@@ -15,6 +15,10 @@ use super::{
 use crate::congestion::HyStartPhase;
 use crate::wire::{Flags, Repr};
 
+/// Least time between two ACKs answering unacceptable segments that
+/// occupy no sequence space (Linux's tcp_invalid_ratelimit default).
+pub const INVALID_ACK_INTERVAL: Duration = Duration::from_millis(500);
+
 /// Longest RTT sample believed from a timestamp echo: anything above is a
 /// corrupt or forged TSecr.
 const MAX_TS_RTT_MS: u32 = 10 * 60 * 1000;
@@ -174,7 +178,7 @@ impl Connection {
                         self.ts_recent_at = now;
                     } else {
                         self.stats.paws_drops += 1;
-                        self.ack_unacceptable(now, flags);
+                        self.ack_unacceptable(now, flags, seg_len);
                         return;
                     }
                 }
@@ -207,7 +211,7 @@ impl Connection {
                 if self.sack_ok && !payload.is_empty() && seq > 0 && end <= self.rcv_nxt as i64 {
                     self.dsack = Some(((seq as u64, end as u64), None));
                 }
-                self.ack_unacceptable(now, flags);
+                self.ack_unacceptable(now, flags, seg_len);
                 return;
             }
         }
@@ -294,11 +298,27 @@ impl Connection {
         }
     }
 
-    /// Answer to an unacceptable segment: an ACK (the SYN-ACK again while
-    /// the handshake is incomplete), never for a reset.
-    fn ack_unacceptable(&mut self, now: Instant, flags: Flags) {
+    /// Answer to an unacceptable segment (RFC 9293 §3.10.7.4: "an
+    /// acknowledgment should be sent in reply"; RFC 7323 §5.3 R1 for PAWS),
+    /// never for a reset. Segments that occupy no sequence space get at
+    /// most one answer per [`INVALID_ACK_INTERVAL`]: two ends that disagree
+    /// about the window would otherwise answer each other's ACKs forever
+    /// (an ACK storm), and a blind attacker could make us reflect a flood
+    /// (Linux's tcp_invalid_ratelimit). Data, SYN and FIN are always
+    /// answered: a retransmission whose ACK was lost needs one.
+    fn ack_unacceptable(&mut self, now: Instant, flags: Flags, seg_len: i64) {
         if flags.contains(Flags::RST) {
             return;
+        }
+        if seg_len == 0 {
+            if self
+                .last_invalid_ack
+                .is_some_and(|at| now.saturating_duration_since(at) < INVALID_ACK_INTERVAL)
+            {
+                self.stats.invalid_acks_suppressed += 1;
+                return;
+            }
+            self.last_invalid_ack = Some(now);
         }
         self.ack_now = true;
         if self.state == State::TimeWait && flags.contains(Flags::FIN) {

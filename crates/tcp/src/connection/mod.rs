@@ -109,6 +109,7 @@ use timer::{Timer, Timers};
 pub use config::{Config, KeepAlive, MAX_BUFFER};
 pub use error::Error;
 pub use event::Event;
+pub use input::INVALID_ACK_INTERVAL;
 pub use output::Transmit;
 pub use state::State;
 pub use stats::Stats;
@@ -302,6 +303,8 @@ pub struct Connection {
     pending_rst: Option<ResetReply>,
     challenge_window: Instant,
     challenge_count: u32,
+    /// When the last ACK answering an unacceptable empty segment left.
+    last_invalid_ack: Option<Instant>,
 
     events: EventQueue,
     stats: Stats,
@@ -392,6 +395,7 @@ impl Connection {
             pending_rst: None,
             challenge_window: now,
             challenge_count: 0,
+            last_invalid_ack: None,
             events: EventQueue::default(),
             stats: Stats::default(),
         })
@@ -534,6 +538,55 @@ impl Connection {
         conn.rcv_adv = conn.rcv_nxt + conn.syn_window();
         conn.last_ack_sent = conn.rcv_nxt;
         conn.handle_repr(now, *remote.ip(), *local.ip(), ack, payload);
+        Ok(conn)
+    }
+
+    /// An ESTABLISHED connection from a three-way handshake completed
+    /// elsewhere (a listener, or a socket layer keeping its own SYN
+    /// queue): `syn` is the peer's SYN, `iss` the ISS of the SYN-ACK
+    /// answering it, and `ack` (with `payload`) the segment that
+    /// acknowledged that SYN-ACK; data or a FIN on it is processed as
+    /// usual.
+    ///
+    /// The SYN-ACK must have been what [`Connection::accept`] for `syn`,
+    /// `config` and `iss` sends first: window `min(config.recv_buffer,
+    /// 65535)` unscaled, options as negotiated from `syn` and `config`,
+    /// TSval not later than [`Connection::timestamp_clock`] for `iss` and
+    /// `now`. Unlike [`Connection::from_cookie`], every SYN option is kept
+    /// exactly.
+    ///
+    /// # Errors
+    /// [`Error::InvalidSegment`] unless `syn` carries SYN without ACK or
+    /// RST, and `ack` carries ACK without SYN or RST and acknowledges
+    /// exactly the SYN-ACK (`ack.ack == iss + 1`); [`Error::InvalidConfig`].
+    #[allow(clippy::too_many_arguments)] // each is part of the handshake
+    pub fn from_handshake(
+        now: Instant,
+        local: SocketAddrV4,
+        remote: SocketAddrV4,
+        syn: &Repr,
+        iss: u32,
+        ack: &Repr,
+        payload: &[u8],
+        config: Config,
+    ) -> Result<Self, Error> {
+        let ack_ok = ack.flags.contains(Flags::ACK)
+            && !ack.flags.intersects(Flags::SYN | Flags::RST)
+            && ack.ack == iss.wrapping_add(1);
+        if !ack_ok {
+            return Err(Error::InvalidSegment);
+        }
+        let mut conn = Self::accept(now, local, remote, syn, config, iss)?;
+        // The SYN-ACK went out already.
+        conn.syn_due = false;
+        conn.snd_max = 1;
+        conn.rcv_adv = conn.rcv_nxt + conn.syn_window();
+        conn.last_ack_sent = conn.rcv_nxt;
+        conn.handle_repr(now, *remote.ip(), *local.ip(), ack, payload);
+        if conn.state == State::SynReceived {
+            // Not taken (out of window, PAWS): nothing was established.
+            return Err(Error::InvalidSegment);
+        }
         Ok(conn)
     }
 

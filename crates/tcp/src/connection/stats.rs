@@ -56,6 +56,9 @@ pub struct Stats {
     pub challenge_acks: u64,
     /// Challenge ACKs suppressed by the rate limit.
     pub challenge_acks_suppressed: u64,
+    /// ACKs withheld from unacceptable (out-of-window or PAWS-failing)
+    /// empty segments by the rate limit.
+    pub invalid_acks_suppressed: u64,
     /// Zero-window probes sent.
     pub window_probes: u64,
     /// Keepalive probes sent.
