@@ -263,7 +263,7 @@ impl Encapsulation {
                 "  -> {} header added ({} bytes) => {unit} of {size} bytes",
                 header.title, header.len
             );
-            let _ = writeln!(out, "       {}", header.fields.join(" | "));
+            wrap_fields(&mut out, &header.fields);
         }
         if self.padding > 0 {
             let _ = writeln!(
@@ -304,7 +304,7 @@ impl Encapsulation {
                 "  <- {} header stripped ({} bytes): {check}; {size} bytes go up to {next}",
                 header.title, header.len
             );
-            let _ = writeln!(out, "       {}", header.fields.join(" | "));
+            wrap_fields(&mut out, &header.fields);
         }
         let _ = writeln!(
             out,
@@ -313,6 +313,27 @@ impl Encapsulation {
             preview(&self.payload)
         );
         out
+    }
+}
+
+/// Writes a header's fields on indented lines of about 100 columns,
+/// separated by ` | `, never splitting a field.
+fn wrap_fields(out: &mut String, fields: &[String]) {
+    const INDENT: &str = "       ";
+    const WIDTH: usize = 100;
+    let mut line = String::new();
+    for field in fields {
+        if !line.is_empty() && INDENT.len() + line.len() + 3 + field.len() > WIDTH {
+            let _ = writeln!(out, "{INDENT}{line}");
+            line.clear();
+        }
+        if !line.is_empty() {
+            line.push_str(" | ");
+        }
+        line.push_str(field);
+    }
+    if !line.is_empty() {
+        let _ = writeln!(out, "{INDENT}{line}");
     }
 }
 
