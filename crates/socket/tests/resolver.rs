@@ -235,3 +235,26 @@ fn no_answer_times_out() {
     );
     assert_eq!(r.errno_name(), "EAI_AGAIN");
 }
+
+#[test]
+fn name_servers_set_later() {
+    // No resolver configured: set_nameservers starts one.
+    let mut net = Net::new(65);
+    let mut server = Server::new(&mut net);
+    assert!(net.a.resolve(net.now, "www.example.test").is_err());
+    net.a.set_nameservers(&[B_IP]);
+    let l = net.a.resolve(net.now, "www.example.test").unwrap();
+    let mut result = None;
+    assert!(net.run_until(Duration::from_secs(10), |net| {
+        server.serve(net, false);
+        result = net.a.poll_resolve(l);
+        result.is_some()
+    }));
+    assert_eq!(result, Some(Ok(vec![WWW])));
+    // A lookup in flight when the servers change fails instead of hanging.
+    let l = net.a.resolve(net.now, "other.example.test").unwrap();
+    net.a.set_nameservers(&[Ipv4Addr::new(198, 18, 0, 53)]);
+    let r = net.a.poll_resolve(l).unwrap().unwrap_err();
+    assert!(matches!(r, Error::Resolve(ResolveError::TimedOut { .. })));
+    net.a.cancel_resolve(l);
+}

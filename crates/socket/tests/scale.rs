@@ -93,6 +93,26 @@ fn ten_thousand_connections_on_one_listener() {
     let per_conn = net.b.memory_estimate() / N;
     eprintln!("memory estimate per connection: {per_conn} bytes (buffers 2 x 1024)");
     assert!(per_conn < 16 * 1024, "{per_conn} bytes per idle connection");
+
+    // Everyone closes; the FIN exchanges and TIME-WAIT run in the
+    // background and every connection is reaped.
+    for c in &clients {
+        let now = net.now;
+        net.a.close(now, *c).unwrap();
+    }
+    net.advance(Duration::from_millis(100));
+    for s in &servers {
+        let mut buf = [0u8; 4];
+        assert_eq!(net.b.recv(*s, &mut buf), Ok(0));
+        let now = net.now;
+        net.b.close(now, *s).unwrap();
+    }
+    net.advance(Duration::from_millis(100));
+    assert_eq!(net.b.len(), 1, "only the listener");
+    assert_eq!(net.a.len(), N, "clients in TIME-WAIT");
+    net.advance(Duration::from_secs(61));
+    assert_eq!(net.a.len(), 0);
+    assert_eq!(net.a.stats().reaped, N as u64);
 }
 
 /// Sockets looked at and timers fired on both sides while one segment
