@@ -151,6 +151,16 @@ impl Harness {
         );
         assert!(self.conn.send_queue() <= self.config.send_buffer);
         assert!(self.conn.recv_queue() <= self.config.recv_buffer);
+        // Loss-recovery bookkeeping stays consistent whatever the peer
+        // claims in its SACK and D-SACK blocks.
+        let s = self.conn.stats();
+        assert!(s.rescue_retransmissions <= s.retransmissions, "{s:?}");
+        assert!(
+            s.spurious_recoveries <= s.fast_retransmits + s.timeouts,
+            "{s:?}"
+        );
+        assert!(s.hystart_exits <= s.hystart_css_entries, "{s:?}");
+        assert!(self.conn.cwnd() > 0 && self.conn.ssthresh() > 0);
         if let Some(t) = self.conn.poll_timeout() {
             // A deadline is never absurdly far: at most a day beyond now,
             // unless it is a TIME-WAIT or keepalive of at most 2 hours.

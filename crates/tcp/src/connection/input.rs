@@ -445,7 +445,7 @@ impl Connection {
         }
         self.scoreboard.by_count = !self.rack.reordering_seen;
         let reo_wnd = self.rack.reo_wnd(self.rtt.srtt(), self.recovery.is_some());
-        let (lost, originals) = self.rack.detect_originals(now, reo_wnd);
+        let (lost, originals) = self.rack.detect_originals(now, reo_wnd, self.lost_below);
         let retransmits = self.rack.detect(now, reo_wnd);
         let next = match (originals, retransmits) {
             (Some(a), Some(b)) => Some(a.min(b)),

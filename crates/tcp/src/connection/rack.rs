@@ -260,19 +260,22 @@ impl Rack {
         next
     }
 
-    /// RFC 8985 §6.2 step 5 for original transmissions above `una`: the
-    /// end of the prefix now deemed lost, if any, and when to look again
-    /// for a segment sent before RACK.xmit_ts whose window has not passed.
+    /// RFC 8985 §6.2 step 5 for original transmissions above `lost_below`
+    /// (below it they are lost already): the end of the prefix now deemed
+    /// lost, if any, and when to look again for a segment sent before
+    /// RACK.xmit_ts whose window has not passed.
     pub(crate) fn detect_originals(
         &self,
         now: Instant,
         reo_wnd: Duration,
+        lost_below: u64,
     ) -> (Option<u64>, Option<Instant>) {
         let Some(xmit) = self.xmit else {
             return (None, None);
         };
         let mut lost = None;
-        for &(end, at, n) in &self.sends {
+        let first = self.sends.partition_point(|&(e, _, _)| e <= lost_below);
+        for &(end, at, n) in self.sends.range(first..) {
             if !sent_after(xmit, (at, n)) {
                 break;
             }
