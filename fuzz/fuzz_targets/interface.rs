@@ -165,6 +165,8 @@ impl World {
         assert!(queued <= (MAX_ARP + 1) * ARP_QUEUE, "{queued} datagrams in the ARP queue");
         let reasm = self.host.reassembler().memory();
         assert!(reasm <= MAX_REASSEMBLY, "{reasm} bytes in reassembly");
+        let stats = self.host.stats();
+        assert_eq!(stats.rx_frames, stats.rx_frames_accounted(), "{stats:?}");
         let out = self.host.output_queue_len();
         assert!(out <= MAX_OUT, "{out} datagrams in the output queue");
     }

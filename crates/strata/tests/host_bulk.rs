@@ -111,4 +111,6 @@ fn sixty_four_mib_byte_exact_under_loss_duplication_and_reordering() {
             > 0
     );
     assert!(a_stats.tx_frames > (TOTAL / 1460));
+    assert_eq!(b_stats.rx_frames, b_stats.rx_frames_accounted());
+    assert_eq!(a_stats.rx_frames, a_stats.rx_frames_accounted());
 }

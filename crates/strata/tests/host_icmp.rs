@@ -194,6 +194,8 @@ fn bad_checksums_and_foreign_frames_are_dropped_and_counted() {
     assert_eq!(s.rx_drop_vlan, 1);
     assert_eq!(s.rx_drop_malformed_frame, 1);
     assert_eq!(s.icmp_errors_sent, 0);
+    assert_eq!(s.rx_frames, 6);
+    assert_eq!(s.rx_frames, s.rx_frames_accounted());
 }
 
 #[test]

@@ -3,9 +3,12 @@
 
 /// Frame and datagram counters of one [`Interface`](super::Interface).
 ///
-/// Every frame that is not delivered is counted under exactly one drop
-/// reason, so `rx_frames` equals the frames delivered somewhere (ARP cache,
-/// a socket, ICMP handling, the reassembler) plus the `rx_drop_*` counters.
+/// Each received frame ends in exactly one of: handed to the ARP cache
+/// (`rx_arp`), accepted as IPv4 for this host (`rx_ipv4`), or one of the
+/// frame-level drops; [`InterfaceStats::rx_frames_accounted`] sums those
+/// and always equals `rx_frames`. An accepted IPv4 datagram is then counted
+/// once more by where it went (reassembler, TCP, UDP, ICMP) or why it was
+/// dropped there.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct InterfaceStats {
     /// Frames received from the device.
@@ -102,4 +105,22 @@ pub struct InterfaceStats {
     pub tx_device_busy: u64,
     /// Times the device reported an error other than busy.
     pub tx_device_errors: u64,
+}
+
+impl InterfaceStats {
+    /// `rx_arp + rx_ipv4 +` every frame-level drop: equal to `rx_frames`.
+    #[must_use]
+    pub fn rx_frames_accounted(&self) -> u64 {
+        self.rx_arp
+            + self.rx_ipv4
+            + self.rx_drop_malformed_frame
+            + self.rx_drop_other_mac
+            + self.rx_drop_vlan
+            + self.rx_drop_ethertype
+            + self.rx_drop_malformed_arp
+            + self.rx_drop_malformed_ipv4
+            + self.rx_drop_ipv4_checksum
+            + self.rx_drop_other_ip
+            + self.rx_drop_martian
+    }
 }
