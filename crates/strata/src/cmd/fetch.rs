@@ -825,3 +825,184 @@ pub fn main(args: &FetchArgs) -> ExitCode {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn urls() {
+        let u: Url = "http://Example.TEST".parse().unwrap();
+        assert_eq!(
+            (u.host.as_str(), u.port, u.path.as_str()),
+            ("example.test", 80, "/")
+        );
+        assert_eq!(u.to_string(), "http://example.test/");
+        let u: Url = "HTTP://198.18.0.1:8080/a/b.bin?x=1#frag".parse().unwrap();
+        assert_eq!(
+            (u.host.as_str(), u.port, u.path.as_str()),
+            ("198.18.0.1", 8080, "/a/b.bin?x=1")
+        );
+        assert_eq!(u.host_header(), "198.18.0.1:8080");
+        let u: Url = "http://h:/?q".parse().unwrap();
+        assert_eq!((u.port, u.path.as_str()), (80, "/?q"));
+        let bad = [
+            ("https://example.test/", UrlError::Https),
+            (
+                "ftp://example.test/",
+                UrlError::UnsupportedScheme("ftp".into()),
+            ),
+            ("example.test/x", UrlError::MissingScheme),
+            ("http:///x", UrlError::MissingHost),
+            ("http://:80/", UrlError::MissingHost),
+            ("http://u:p@h/", UrlError::UserInfo),
+            ("http://[::1]/", UrlError::Ipv6),
+            ("http://h:0/", UrlError::BadPort("0".into())),
+            ("http://h:65536/", UrlError::BadPort("65536".into())),
+            ("http://h:8o/", UrlError::BadPort("8o".into())),
+            ("http://h!/", UrlError::BadHost("h!".into())),
+            ("http://a..b/", UrlError::BadHost("a..b".into())),
+            ("http://h/a b", UrlError::BadPath),
+        ];
+        for (text, want) in bad {
+            assert_eq!(text.parse::<Url>(), Err(want), "{text}");
+        }
+        assert!(UrlError::Https.to_string().contains("https"));
+    }
+
+    #[test]
+    fn request_bytes() {
+        let u: Url = "http://198.18.0.1:8080/x?y".parse().unwrap();
+        let r = String::from_utf8(build_request("GET", &u, false)).unwrap();
+        assert!(r.starts_with("GET /x?y HTTP/1.1\r\nHost: 198.18.0.1:8080\r\nUser-Agent: strata/"));
+        assert!(r.ends_with("Connection: close\r\n\r\n"));
+        let (parsed, used) = http::parse_request(r.as_bytes()).unwrap().unwrap();
+        assert_eq!(used, r.len());
+        assert!(!parsed.keep_alive());
+        let r = build_request("HEAD", &u, true);
+        let (parsed, _) = http::parse_request(&r).unwrap().unwrap();
+        assert!(parsed.keep_alive());
+    }
+
+    /// A reader handing out its bytes a few at a time, then an error or
+    /// the end.
+    struct Trickle {
+        data: Vec<u8>,
+        pos: usize,
+        step: usize,
+        end: Option<io::ErrorKind>,
+    }
+
+    impl Read for Trickle {
+        fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+            let left = self.data.len() - self.pos;
+            if left == 0 {
+                return match self.end {
+                    Some(kind) => Err(io::Error::from(kind)),
+                    None => Ok(0),
+                };
+            }
+            let n = left.min(self.step).min(buf.len());
+            buf[..n].copy_from_slice(&self.data[self.pos..self.pos + n]);
+            self.pos += n;
+            Ok(n)
+        }
+    }
+
+    fn reader(data: &[u8], step: usize) -> ResponseReader<Trickle> {
+        ResponseReader::new(Trickle {
+            data: data.to_vec(),
+            pos: 0,
+            step,
+            end: None,
+        })
+    }
+
+    fn get(r: &mut ResponseReader<Trickle>) -> Result<(u16, Vec<u8>), ReadError> {
+        let head = r.read_head()?;
+        let mut body = Vec::new();
+        r.read_body("GET", &head, &mut body, &mut NoProgress)?;
+        Ok((head.status, body))
+    }
+
+    #[test]
+    fn bodies_by_length_chunks_and_close() {
+        for step in [1, 3, 1000] {
+            let mut r = reader(
+                b"HTTP/1.1 100 Continue\r\n\r\nHTTP/1.1 200 OK\r\nContent-Length: 5\r\n\r\nhelloHTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n3\r\nabc\r\n2;x\r\nde\r\n0\r\n\r\nHTTP/1.1 404 Not Found\r\nContent-Length: 0\r\n\r\nHTTP/1.0 200 OK\r\n\r\nuntil the end",
+                step,
+            );
+            assert_eq!(
+                get(&mut r).unwrap(),
+                (200, b"hello".to_vec()),
+                "step {step}"
+            );
+            assert_eq!(get(&mut r).unwrap(), (200, b"abcde".to_vec()));
+            assert_eq!(get(&mut r).unwrap(), (404, Vec::new()));
+            assert_eq!(get(&mut r).unwrap(), (200, b"until the end".to_vec()));
+        }
+    }
+
+    #[test]
+    fn short_bodies_and_errors() {
+        let mut r = reader(b"HTTP/1.1 200 OK\r\nContent-Length: 10\r\n\r\nhello", 2);
+        assert!(matches!(
+            get(&mut r),
+            Err(ReadError::Closed { received: 5 })
+        ));
+        let mut r = reader(
+            b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nhel",
+            2,
+        );
+        assert!(matches!(
+            get(&mut r),
+            Err(ReadError::Closed { received: 3 })
+        ));
+        let mut r = reader(
+            b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\n",
+            2,
+        );
+        assert!(matches!(
+            get(&mut r),
+            Err(ReadError::Http(HttpError::BadChunkSize))
+        ));
+        let mut r = reader(b"HTTP/1.1 200 OK\r\nContent", 2);
+        assert!(matches!(
+            get(&mut r),
+            Err(ReadError::Closed { received: 0 })
+        ));
+        let mut r = reader(b"garbage\r\n\r\n", 2);
+        assert!(matches!(get(&mut r), Err(ReadError::Http(_))));
+        let mut r = ResponseReader::new(Trickle {
+            data: b"HTTP/1.1 200 OK\r\nContent-Length: 10\r\n\r\nhel".to_vec(),
+            pos: 0,
+            step: 100,
+            end: Some(io::ErrorKind::ConnectionReset),
+        });
+        let Err(ReadError::Io(e)) = get(&mut r) else {
+            panic!("a reset is an I/O error")
+        };
+        let peer = SocketAddrV4::new(core::net::Ipv4Addr::new(198, 18, 0, 1), 80);
+        let e = FetchError::from_io(e, peer);
+        assert!(matches!(e, FetchError::Reset));
+        assert_eq!(e.exit_code(), 5);
+        let refused = FetchError::from_io(io::ErrorKind::ConnectionRefused.into(), peer);
+        assert_eq!(refused.exit_code(), 4);
+        let timed = FetchError::from_io(io::ErrorKind::TimedOut.into(), peer);
+        assert_eq!(timed.exit_code(), 6);
+        let unreachable = FetchError::from_io(io::ErrorKind::HostUnreachable.into(), peer);
+        assert_eq!(unreachable.exit_code(), 7);
+    }
+
+    #[test]
+    fn progress_lines() {
+        assert_eq!(human_bytes(512.0), "512 B");
+        assert_eq!(human_bytes(1536.0), "1.5 KiB");
+        assert_eq!(human_bytes(5.0 * 1024.0 * 1024.0), "5.0 MiB");
+        let line = progress_line(50, Some(100), 10.0);
+        assert!(line.starts_with(" 50% [===============>"), "{line}");
+        assert!(line.contains("50 B / 100 B"));
+        assert!(line.ends_with("10 B/s  ETA 0:00:05"), "{line}");
+        assert_eq!(progress_line(2048, None, 1024.0), "2.0 KiB  1.0 KiB/s");
+    }
+}

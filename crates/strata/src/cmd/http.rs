@@ -735,3 +735,287 @@ impl ChunkedDecoder {
         })
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn request(bytes: &[u8]) -> Result<Option<(Request, usize)>, HttpError> {
+        parse_request(bytes)
+    }
+
+    #[test]
+    fn rfc9112_request_examples() {
+        // RFC 9112 section 3.2.1 (origin-form) and section 2.1's curl-like
+        // request.
+        let bytes = b"GET /where?q=now HTTP/1.1\r\nHost: www.example.com\r\n\r\n";
+        let (r, used) = request(bytes).unwrap().unwrap();
+        assert_eq!(used, bytes.len());
+        assert_eq!(r.method, "GET");
+        assert_eq!(r.target, "/where?q=now");
+        assert_eq!(r.version, Version::HTTP_11);
+        assert_eq!(r.headers.get("HOST"), Some("www.example.com"));
+        assert!(r.keep_alive());
+
+        let bytes = b"GET /hello.txt HTTP/1.1\r\nUser-Agent: curl/7.64.1\r\nHost: www.example.com\r\nAccept-Language: en, mi\r\n\r\n";
+        let (r, _) = request(bytes).unwrap().unwrap();
+        assert_eq!(r.headers.0.len(), 3);
+        assert_eq!(r.headers.get("accept-language"), Some("en, mi"));
+        assert_eq!(request_body(&r), Ok(BodyLength::Empty));
+    }
+
+    #[test]
+    fn incomplete_heads_wait_and_leading_empty_lines_are_skipped() {
+        let full = b"\r\nHEAD / HTTP/1.0\nConnection: keep-alive\n\nBODY";
+        for cut in 0..full.len() - 4 {
+            assert_eq!(request(&full[..cut]), Ok(None), "cut at {cut}");
+        }
+        let (r, used) = request(full).unwrap().unwrap();
+        assert_eq!(&full[used..], b"BODY");
+        assert_eq!(r.version, Version::HTTP_10);
+        assert!(r.keep_alive());
+        let (r, _) = request(b"GET / HTTP/1.0\r\n\r\n").unwrap().unwrap();
+        assert!(!r.keep_alive());
+        let (r, _) = request(b"GET / HTTP/1.1\r\nConnection: Upgrade, close\r\n\r\n")
+            .unwrap()
+            .unwrap();
+        assert!(!r.keep_alive());
+    }
+
+    #[test]
+    fn malformed_requests_are_refused() {
+        let bad: &[(&[u8], HttpError)] = &[
+            (b"GET\r\n\r\n", HttpError::BadRequestLine),
+            (b"GET / HTTP/1.1 extra\r\n\r\n", HttpError::BadRequestLine),
+            (b"GET  / HTTP/1.1\r\n\r\n", HttpError::BadRequestLine),
+            (b"G(T / HTTP/1.1\r\n\r\n", HttpError::BadRequestLine),
+            (b"GET / HTTP/1\r\n\r\n", HttpError::BadVersion),
+            (b"GET / http/1.1\r\n\r\n", HttpError::BadVersion),
+            (b"GET / HTTP/2.0\r\n\r\n", HttpError::UnsupportedVersion),
+            (
+                b"GET / HTTP/1.1\r\nHost : x\r\n\r\n",
+                HttpError::BadHeader { line: 1 },
+            ),
+            (
+                b"GET / HTTP/1.1\r\nA: b\r\nNoColon\r\n\r\n",
+                HttpError::BadHeader { line: 2 },
+            ),
+            (
+                b"GET / HTTP/1.1\r\n: empty\r\n\r\n",
+                HttpError::BadHeader { line: 1 },
+            ),
+            (
+                b"GET / HTTP/1.1\r\nA: b\x00c\r\n\r\n",
+                HttpError::BadHeader { line: 1 },
+            ),
+            (
+                b"GET / HTTP/1.1\r\nA: b\r\n folded\r\n\r\n",
+                HttpError::ObsoleteFolding,
+            ),
+        ];
+        for (bytes, want) in bad {
+            assert_eq!(
+                request(bytes),
+                Err(*want),
+                "{:?}",
+                String::from_utf8_lossy(bytes)
+            );
+        }
+    }
+
+    #[test]
+    fn heads_are_bounded() {
+        let mut big = b"GET / HTTP/1.1\r\nX: ".to_vec();
+        big.resize(MAX_HEAD + 10, b'a');
+        assert_eq!(request(&big), Err(HttpError::HeadTooLarge));
+        let mut many = b"GET / HTTP/1.1\r\n".to_vec();
+        for i in 0..=MAX_HEADERS + 1 {
+            many.extend_from_slice(format!("X-{i}: y\r\n").as_bytes());
+        }
+        many.extend_from_slice(b"\r\n");
+        assert_eq!(request(&many), Err(HttpError::TooManyHeaders));
+    }
+
+    #[test]
+    fn request_body_framing() {
+        let body = |h: &str| {
+            let text = format!("POST / HTTP/1.1\r\nHost: h\r\n{h}\r\n");
+            let (r, _) = request(text.as_bytes()).unwrap().unwrap();
+            request_body(&r)
+        };
+        assert_eq!(body("Content-Length: 5\r\n"), Ok(BodyLength::Length(5)));
+        assert_eq!(
+            body("Content-Length: 5\r\nContent-Length: 5\r\n"),
+            Ok(BodyLength::Length(5))
+        );
+        assert_eq!(body("Content-Length: 5, 5\r\n"), Ok(BodyLength::Length(5)));
+        assert_eq!(
+            body("Content-Length: 5\r\nContent-Length: 6\r\n"),
+            Err(HttpError::BadContentLength)
+        );
+        assert_eq!(
+            body("Content-Length: -1\r\n"),
+            Err(HttpError::BadContentLength)
+        );
+        assert_eq!(
+            body("Content-Length: +5\r\n"),
+            Err(HttpError::BadContentLength)
+        );
+        assert_eq!(
+            body("Content-Length: 99999999999999999999999\r\n"),
+            Err(HttpError::BadContentLength)
+        );
+        assert_eq!(
+            body("Transfer-Encoding: gzip, chunked\r\n"),
+            Ok(BodyLength::Chunked)
+        );
+        assert_eq!(
+            body("Transfer-Encoding: chunked\r\nContent-Length: 3\r\n"),
+            Err(HttpError::ConflictingFraming)
+        );
+        assert_eq!(
+            body("Transfer-Encoding: gzip\r\n"),
+            Err(HttpError::UnsupportedTransferEncoding)
+        );
+    }
+
+    fn response(bytes: &[u8]) -> Response {
+        let (r, used) = parse_response(bytes).unwrap().unwrap();
+        assert_eq!(used, bytes.len());
+        r
+    }
+
+    #[test]
+    fn status_lines_and_response_framing() {
+        // RFC 9112 section 2.1's response head.
+        let r = response(
+            b"HTTP/1.1 200 OK\r\nDate: Mon, 27 Jul 2009 12:28:53 GMT\r\nServer: Apache\r\nLast-Modified: Wed, 22 Jul 2009 19:15:56 GMT\r\nETag: \"34aa387-d-1568eb00\"\r\nAccept-Ranges: bytes\r\nContent-Length: 51\r\nVary: Accept-Encoding\r\nContent-Type: text/plain\r\n\r\n",
+        );
+        assert_eq!((r.status, r.reason.as_str()), (200, "OK"));
+        assert_eq!(response_body("GET", &r), Ok(BodyLength::Length(51)));
+        assert_eq!(response_body("HEAD", &r), Ok(BodyLength::Empty));
+        let r = response(b"HTTP/1.1 204\r\n\r\n");
+        assert_eq!((r.status, r.reason.as_str()), (204, ""));
+        assert_eq!(response_body("GET", &r), Ok(BodyLength::Empty));
+        let r = response(b"HTTP/1.0 200 Fine thanks\r\n\r\n");
+        assert_eq!(r.reason, "Fine thanks");
+        assert_eq!(response_body("GET", &r), Ok(BodyLength::UntilClose));
+        let r = response(
+            b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\nContent-Length: 10\r\n\r\n",
+        );
+        assert_eq!(response_body("GET", &r), Ok(BodyLength::Chunked));
+        let r = response(b"HTTP/1.1 200 OK\r\nTransfer-Encoding: gzip\r\n\r\n");
+        assert_eq!(response_body("GET", &r), Ok(BodyLength::UntilClose));
+        let r = response(b"HTTP/1.1 304 Not Modified\r\nContent-Length: 10\r\n\r\n");
+        assert_eq!(response_body("GET", &r), Ok(BodyLength::Empty));
+        let r = response(b"HTTP/1.1 100 Continue\r\n\r\n");
+        assert_eq!(response_body("GET", &r), Ok(BodyLength::Empty));
+        for bad in [
+            &b"HTTP/1.1 20 OK\r\n\r\n"[..],
+            b"HTTP/1.1 2000 OK\r\n\r\n",
+            b"HTTP/1.1 abc OK\r\n\r\n",
+            b"HTTP/1.1 099 X\r\n\r\n",
+            b"HTTP/1.1200 OK\r\n\r\n",
+            b"ICY 200 OK\r\n\r\n",
+        ] {
+            assert!(
+                parse_response(bad).is_err(),
+                "{:?}",
+                String::from_utf8_lossy(bad)
+            );
+        }
+        assert_eq!(parse_response(b"HTTP/1.1 200 OK\r\n"), Ok(None));
+    }
+
+    fn dechunk_all(input: &[u8]) -> Result<(Vec<u8>, usize), HttpError> {
+        let mut d = ChunkedDecoder::new();
+        let mut out = Vec::new();
+        let mut pos = 0;
+        while !d.is_done() {
+            let (used, data) = d.feed(&input[pos..])?;
+            out.extend_from_slice(data);
+            pos += used;
+            if used == 0 && !d.is_done() {
+                break;
+            }
+        }
+        Ok((out, pos))
+    }
+
+    #[test]
+    fn chunked_examples_whole_and_byte_by_byte() {
+        // RFC 9112 section 7.1 style: extensions, upper- and lower-case hex,
+        // a trailer section.
+        let body = b"7;name=value\r\nMozilla\r\n9\r\nDeveloper\r\n7 ; x\r\nNetwork\r\nA\r\n0123456789\r\n0\r\nExpires: Wed, 21 Oct 2015 07:28:00 GMT\r\n\r\nNEXT";
+        let (data, used) = dechunk_all(body).unwrap();
+        assert_eq!(data, b"MozillaDeveloperNetwork0123456789");
+        assert_eq!(&body[used..], b"NEXT");
+
+        // Fed one byte at a time, the same data comes out.
+        let mut d = ChunkedDecoder::new();
+        let mut out = Vec::new();
+        let mut consumed = 0;
+        for b in body.iter() {
+            if d.is_done() {
+                break;
+            }
+            let (used, data) = d.feed(std::slice::from_ref(b)).unwrap();
+            out.extend_from_slice(data);
+            consumed += used;
+            assert_eq!(used, 1);
+        }
+        assert!(d.is_done());
+        assert_eq!(out, b"MozillaDeveloperNetwork0123456789");
+        assert_eq!(consumed, body.len() - 4);
+        // Done: nothing more is taken.
+        assert_eq!(d.feed(b"NEXT").unwrap(), (0, &b""[..]));
+
+        // An empty body.
+        assert_eq!(dechunk_all(b"0\r\n\r\n").unwrap(), (Vec::new(), 5));
+    }
+
+    #[test]
+    fn malformed_chunked_is_refused() {
+        for bad in [
+            &b"\r\n"[..],
+            b"g\r\n",
+            b"5\r\nabcdeX\r\n",
+            b"5\r\nabcde\rX",
+            b"5\nabcde\r\n",
+            b"1234567890abcdef0\r\n",
+            b"0\r\n\n",
+            b"0\r\n folded: x\r\n\r\n",
+            b"3\r\nabc\r\n0\r\nTrailer\nX",
+        ] {
+            assert!(
+                dechunk_all(bad).is_err(),
+                "{:?}",
+                String::from_utf8_lossy(bad)
+            );
+        }
+        let mut long = b"1;".to_vec();
+        long.resize(MAX_CHUNK_LINE + 10, b'x');
+        assert_eq!(dechunk_all(&long), Err(HttpError::BadChunkFraming));
+        // A chunk larger than the input just waits for more.
+        let mut d = ChunkedDecoder::new();
+        let (used, data) = d.feed(b"ffffffff\r\nabc").unwrap();
+        assert_eq!((used, data), (13, &b"abc"[..]));
+        assert!(!d.is_done());
+    }
+
+    #[test]
+    fn response_heads_and_dates() {
+        let head = response_head(404, &[("Content-Length", "0"), ("Connection", "close")]);
+        assert_eq!(
+            head,
+            b"HTTP/1.1 404 Not Found\r\nContent-Length: 0\r\nConnection: close\r\n\r\n"
+        );
+        let (r, _) = parse_response(&head).unwrap().unwrap();
+        assert_eq!(r.status, 404);
+        // RFC 9110 section 5.6.7's example date.
+        assert_eq!(http_date(784_111_777), "Sun, 06 Nov 1994 08:49:37 GMT");
+        assert_eq!(http_date(0), "Thu, 01 Jan 1970 00:00:00 GMT");
+        assert_eq!(http_date(951_782_400), "Tue, 29 Feb 2000 00:00:00 GMT");
+        assert_eq!(http_date(4_107_542_399), "Sun, 28 Feb 2100 23:59:59 GMT");
+    }
+}

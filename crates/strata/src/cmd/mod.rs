@@ -136,3 +136,84 @@ pub fn resolve_ipv4(
     }
     Ok(v4)
 }
+
+/// Two hosts on an in-memory link under simulated time, for the command
+/// tests: a client at 198.18.0.1 and whatever node the test puts at
+/// 198.18.0.2.
+#[cfg(test)]
+pub(crate) mod testnet {
+    use std::cell::RefCell;
+    use std::io::{self, Write};
+    use std::path::PathBuf;
+    use std::rc::Rc;
+
+    use crate::device::memory::{self, MemoryDevice};
+    use crate::iface::{Interface, InterfaceConfig};
+    use crate::net::{HostHandle, SimNet};
+
+    pub(crate) const CLIENT: &str = "198.18.0.1";
+    pub(crate) const SERVER: &str = "198.18.0.2";
+
+    pub(crate) fn interface(mac: u8, addr: &str, seed: u64) -> Interface {
+        let mut config = InterfaceConfig::new(
+            format!("02:00:00:00:00:{mac:02x}").parse().unwrap(),
+            addr.parse().unwrap(),
+        );
+        config.seed = seed;
+        Interface::new(config).unwrap()
+    }
+
+    /// A network with the client added; the server's interface and device
+    /// are handed back for the test to wrap in its node.
+    pub(crate) fn pair() -> (SimNet, HostHandle, Interface, MemoryDevice) {
+        let net = SimNet::new();
+        let (dev_a, dev_b) = memory::pair(1500);
+        let client = net.add_host(interface(1, &format!("{CLIENT}/24"), 1), dev_a);
+        (net, client, interface(2, &format!("{SERVER}/24"), 2), dev_b)
+    }
+
+    /// A log both the server and the test hold.
+    #[derive(Clone, Default)]
+    pub(crate) struct SharedLog(pub(crate) Rc<RefCell<Vec<u8>>>);
+
+    impl SharedLog {
+        pub(crate) fn lines(&self) -> Vec<String> {
+            String::from_utf8_lossy(&self.0.borrow())
+                .lines()
+                .map(str::to_owned)
+                .collect()
+        }
+    }
+
+    impl Write for SharedLog {
+        fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+            self.0.borrow_mut().extend_from_slice(buf);
+            Ok(buf.len())
+        }
+
+        fn flush(&mut self) -> io::Result<()> {
+            Ok(())
+        }
+    }
+
+    /// A directory removed when dropped.
+    pub(crate) struct TempDir(pub(crate) PathBuf);
+
+    impl TempDir {
+        pub(crate) fn new(tag: &str) -> Self {
+            let path = std::env::temp_dir().join(format!(
+                "strata-cmd-{tag}-{}-{}",
+                std::process::id(),
+                super::random_seed()
+            ));
+            std::fs::create_dir_all(&path).unwrap();
+            Self(path)
+        }
+    }
+
+    impl Drop for TempDir {
+        fn drop(&mut self) {
+            let _ = std::fs::remove_dir_all(&self.0);
+        }
+    }
+}

@@ -401,3 +401,136 @@ impl<W: Write> Write for LineOut<W> {
         self.0.flush()
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn times_print_like_iputils() {
+        assert_eq!(format_rtt(Duration::from_micros(45)), "0.045");
+        assert_eq!(format_rtt(Duration::from_micros(1234)), "1.23");
+        assert_eq!(format_rtt(Duration::from_micros(12_345)), "12.3");
+        assert_eq!(format_rtt(Duration::from_micros(123_456)), "123");
+        assert_eq!(format_percent(0.0), "0");
+        assert_eq!(format_percent(100.0), "100");
+        assert_eq!(format_percent(100.0 / 3.0), "33.3333");
+    }
+
+    #[test]
+    fn statistics() {
+        let s = PingSummary {
+            transmitted: 3,
+            received: 3,
+            rtts: vec![
+                Duration::from_micros(1000),
+                Duration::from_micros(2000),
+                Duration::from_micros(3000),
+            ],
+            ..PingSummary::default()
+        };
+        let (min, avg, max, mdev) = s.rtt_stats().unwrap();
+        assert_eq!((min, avg, max), (1.0, 2.0, 3.0));
+        assert!((mdev - (2.0f64 / 3.0).sqrt()).abs() < 1e-9);
+        assert_eq!(s.status(), 0);
+        assert_eq!(PingSummary::default().status(), 1);
+        let mut out = Vec::new();
+        print_summary("h", &s, &mut out).unwrap();
+        let text = String::from_utf8(out).unwrap();
+        assert!(text.contains("3 packets transmitted, 3 received, 0% packet loss"));
+        assert!(text.contains("rtt min/avg/max/mdev = 1.000/2.000/3.000/0.816 ms"));
+    }
+
+    fn hosts() -> (crate::net::SimNet, HostHandle) {
+        let (net, client, iface, dev) = crate::cmd::testnet::pair();
+        net.add_host(iface, dev);
+        net.set_horizon(Some(Instant::from_millis(600_000)));
+        (net, client)
+    }
+
+    fn ping(host: &HostHandle, target: &str, config: &PingConfig) -> (PingSummary, String) {
+        let mut out = Vec::new();
+        let summary = run(host, target, config, &mut out).unwrap();
+        (summary, String::from_utf8(out).unwrap())
+    }
+
+    #[test]
+    fn pings_are_answered_and_printed() {
+        let (net, host) = hosts();
+        let config = PingConfig {
+            count: Some(3),
+            ..PingConfig::default()
+        };
+        let start = net.now();
+        let (summary, out) = ping(&host, "198.18.0.2", &config);
+        assert_eq!(
+            (summary.transmitted, summary.received, summary.errors),
+            (3, 3, 0)
+        );
+        assert_eq!(summary.status(), 0);
+        let lines: Vec<&str> = out.lines().collect();
+        assert_eq!(
+            lines[0],
+            "PING 198.18.0.2 (198.18.0.2) 56(84) bytes of data."
+        );
+        for (i, line) in lines[1..4].iter().enumerate() {
+            let want = format!("64 bytes from 198.18.0.2: icmp_seq={} ttl=64 time=", i + 1);
+            assert!(line.starts_with(&want) && line.ends_with(" ms"), "{line}");
+        }
+        assert_eq!(lines[5], "--- 198.18.0.2 ping statistics ---");
+        assert_eq!(
+            lines[6],
+            "3 packets transmitted, 3 received, 0% packet loss, time 2000ms"
+        );
+        assert!(lines[7].starts_with("rtt min/avg/max/mdev = "));
+        // One second apart: the run took two intervals.
+        let took = net.now().saturating_duration_since(start);
+        assert!(
+            took >= Duration::from_secs(2) && took < Duration::from_secs(3),
+            "{took}"
+        );
+    }
+
+    #[test]
+    fn large_pings_travel_as_fragments() {
+        let (_net, host) = hosts();
+        let config = PingConfig {
+            count: Some(2),
+            size: 3000,
+            interval: Duration::from_millis(200),
+            ..PingConfig::default()
+        };
+        let (summary, out) = ping(&host, "198.18.0.2", &config);
+        assert_eq!(summary.received, 2, "{out}");
+        assert!(out.starts_with("PING 198.18.0.2 (198.18.0.2) 3000(3028) bytes of data.\n"));
+        assert!(out.contains("\n3008 bytes from 198.18.0.2: icmp_seq=2 ttl=64 "));
+        let reassembled = host
+            .with_interface(|iface, _| iface.stats().rx_reassembled)
+            .unwrap();
+        assert_eq!(reassembled, 2, "both replies came back in fragments");
+    }
+
+    #[test]
+    fn no_reply_means_status_1() {
+        let (_net, host) = hosts();
+        let config = PingConfig {
+            count: Some(2),
+            timeout: Duration::from_secs(2),
+            ..PingConfig::default()
+        };
+        let (summary, out) = ping(&host, "198.18.0.9", &config);
+        assert_eq!((summary.transmitted, summary.received), (2, 0));
+        assert_eq!(summary.status(), 1);
+        assert!(
+            out.contains("2 packets transmitted, 0 received, 100% packet loss"),
+            "{out}"
+        );
+        assert!(!out.contains("rtt min"));
+        // A name nobody can resolve fails before anything is sent.
+        let mut sink = Vec::new();
+        assert!(matches!(
+            run(&host, "nowhere.example.test", &config, &mut sink),
+            Err(PingFailure::Resolve(_))
+        ));
+    }
+}

@@ -277,3 +277,298 @@ pub fn main(args: &ResolveArgs) -> ExitCode {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use strata_dns::resolver::{Record, Source};
+    use strata_dns::wire::Class;
+
+    #[test]
+    fn types_by_name() {
+        assert_eq!(parse_type("mx"), Ok(RecordType::MX));
+        assert_eq!(parse_type("AAAA"), Ok(RecordType::AAAA));
+        assert_eq!(parse_type("type65"), Ok(RecordType(65)));
+        assert_eq!(parse_type("TYPE1234"), Ok(RecordType(1234)));
+        assert!(parse_type("BOGUS").is_err());
+    }
+
+    #[test]
+    fn records_print_like_dig_short() {
+        let cases = [
+            (RecordData::A("198.18.0.80".parse().unwrap()), "198.18.0.80"),
+            (
+                RecordData::Aaaa("2001:db8::1".parse().unwrap()),
+                "2001:db8::1",
+            ),
+            (
+                RecordData::Cname("www.example.test".into()),
+                "www.example.test.",
+            ),
+            (
+                RecordData::Mx {
+                    preference: 10,
+                    exchange: "mail.example.test".into(),
+                },
+                "10 mail.example.test.",
+            ),
+            (
+                RecordData::Txt(vec![b"v=spf1 -all".to_vec(), b"a \"q\"\\\x01".to_vec()]),
+                "\"v=spf1 -all\" \"a \\\"q\\\"\\\\\\001\"",
+            ),
+            (
+                RecordData::Srv {
+                    priority: 1,
+                    weight: 2,
+                    port: 80,
+                    target: "web.example.test".into(),
+                },
+                "1 2 80 web.example.test.",
+            ),
+            (
+                RecordData::Soa {
+                    mname: "ns1.example.test".into(),
+                    rname: "hostmaster.example.test".into(),
+                    serial: 1,
+                    refresh: 3600,
+                    retry: 600,
+                    expire: 86400,
+                    minimum: 300,
+                },
+                "ns1.example.test. hostmaster.example.test. 1 3600 600 86400 300",
+            ),
+            (RecordData::Other(vec![0x0a, 0, 0, 1]), "\\# 4 0A000001"),
+            (RecordData::Other(Vec::new()), "\\# 0"),
+        ];
+        for (data, want) in cases {
+            assert_eq!(format_record(&data), want);
+        }
+    }
+
+    #[test]
+    fn aliases_show_their_canonical_name() {
+        let answer = Answer {
+            name: "www.example.test".into(),
+            canonical_name: "server.example.test".into(),
+            addresses: vec!["198.18.0.2".parse().unwrap()],
+            records: vec![Record {
+                name: "server.example.test".into(),
+                rtype: RecordType::A,
+                class: Class::IN,
+                ttl: 300,
+                data: RecordData::A("198.18.0.2".parse().unwrap()),
+            }],
+            source: Source::Network,
+        };
+        assert_eq!(
+            answer_lines(&answer),
+            ["server.example.test.", "198.18.0.2"]
+        );
+    }
+
+    /// A name server at 198.18.0.2 answering from a zone over UDP and TCP.
+    struct DnsNode {
+        iface: crate::iface::Interface,
+        dev: crate::device::memory::MemoryDevice,
+        responder: strata_dns::server::Responder,
+        udp: strata_socket::Fd,
+        listener: strata_socket::Fd,
+        conns: Vec<(strata_socket::Fd, strata_dns::server::StreamReader, Vec<u8>)>,
+    }
+
+    impl DnsNode {
+        fn serve(&mut self, now: strata_core::time::Instant) -> bool {
+            let s = self.iface.sockets();
+            let mut any = false;
+            let mut buf = vec![0u8; 65_536];
+            let mut out = vec![0u8; 65_540];
+            while let Ok((n, from)) = s.recv_from(self.udp, &mut buf) {
+                any = true;
+                if let Ok(len) = self.responder.respond(&buf[..n], &mut out, 1232) {
+                    s.send_to(now, self.udp, &out[..len], from).unwrap();
+                }
+            }
+            while let Ok((fd, _)) = s.accept(self.listener) {
+                any = true;
+                self.conns
+                    .push((fd, strata_dns::server::StreamReader::new(), Vec::new()));
+            }
+            let mut closed = Vec::new();
+            for (fd, reader, pending) in &mut self.conns {
+                match s.recv(*fd, &mut buf) {
+                    Ok(0) => closed.push(*fd),
+                    Ok(n) => {
+                        any = true;
+                        assert!(reader.push(&buf[..n]));
+                        while let Some(query) = reader.next_message() {
+                            let len = self.responder.respond_tcp(&query, &mut out).unwrap();
+                            pending.extend_from_slice(&out[..len]);
+                        }
+                    }
+                    Err(_) => {}
+                }
+                if !pending.is_empty()
+                    && let Ok(n) = s.send(now, *fd, pending)
+                {
+                    any = true;
+                    pending.drain(..n);
+                }
+            }
+            for fd in closed {
+                s.close(now, fd).unwrap();
+                self.conns.retain(|(f, _, _)| *f != fd);
+                any = true;
+            }
+            any
+        }
+    }
+
+    impl crate::net::Node for DnsNode {
+        fn poll(&mut self, now: strata_core::time::Instant) -> bool {
+            let mut any = false;
+            for _ in 0..64 {
+                let served = self.serve(now);
+                let r = self.iface.poll(now, &mut self.dev);
+                if !served && !r.did_something() && !r.more {
+                    break;
+                }
+                any = true;
+            }
+            any
+        }
+
+        fn poll_at(&self) -> Option<strata_core::time::Instant> {
+            self.iface.poll_at()
+        }
+    }
+
+    fn dns_net() -> (crate::net::SimNet, HostHandle) {
+        use std::fmt::Write as _;
+        let (net, client, mut iface, dev) = crate::cmd::testnet::pair();
+        let mut zone = String::from(
+            "$ORIGIN example.test.\n\
+             @      3600 SOA ns1 hostmaster 1 3600 600 86400 60\n\
+             @      3600 NS  ns1\n\
+             @       300 MX  10 mail\n\
+             @       300 TXT v=spf1 -all\n\
+             ns1    3600 A   198.18.0.2\n\
+             mail    300 A   198.18.0.25\n\
+             server  300 A   198.18.0.2\n\
+             www     300 CNAME server\n",
+        );
+        for i in 0..30 {
+            let _ = writeln!(zone, "big 300 TXT record{i:02}-{}", "x".repeat(200));
+        }
+        let zone = strata_dns::server::Zone::parse(&zone).unwrap();
+        let s = iface.sockets();
+        let udp = s.socket(strata_socket::SocketKind::Datagram).unwrap();
+        s.bind(udp, "198.18.0.2:53".parse().unwrap()).unwrap();
+        let listener = s.socket(strata_socket::SocketKind::Stream).unwrap();
+        s.bind(listener, "198.18.0.2:53".parse().unwrap()).unwrap();
+        s.listen(listener, 8).unwrap();
+        net.add_node(Box::new(DnsNode {
+            iface,
+            dev,
+            responder: strata_dns::server::Responder::new(zone),
+            udp,
+            listener,
+            conns: Vec::new(),
+        }));
+        net.set_horizon(Some(strata_core::time::Instant::from_millis(600_000)));
+        (net, client)
+    }
+
+    fn lookup(host: &HostHandle, name: &str, rtype: RecordType) -> (u8, String, String) {
+        let mut out = Vec::new();
+        let mut err = Vec::new();
+        let status = run(
+            host,
+            name,
+            rtype,
+            Some("198.18.0.2".parse().unwrap()),
+            &mut out,
+            &mut err,
+        )
+        .unwrap();
+        (
+            status,
+            String::from_utf8(out).unwrap(),
+            String::from_utf8(err).unwrap(),
+        )
+    }
+
+    #[test]
+    fn lookups_against_a_name_server() {
+        let (_net, host) = dns_net();
+        let (status, out, _) = lookup(&host, "server.example.test", RecordType::A);
+        assert_eq!(status, 0);
+        let mut lines = out.lines();
+        let header = lines.next().unwrap();
+        assert!(
+            header.starts_with(";; SERVER: 198.18.0.2#53, status: NOERROR, answers: 1"),
+            "{header}"
+        );
+        assert!(!header.contains("TCP"));
+        assert_eq!(lines.collect::<Vec<_>>(), ["198.18.0.2"]);
+
+        let (status, out, _) = lookup(&host, "www.example.test", RecordType::A);
+        assert_eq!(status, 0);
+        assert_eq!(
+            out.lines().skip(1).collect::<Vec<_>>(),
+            ["server.example.test.", "198.18.0.2"]
+        );
+        let (_, out, _) = lookup(&host, "example.test", RecordType::MX);
+        assert_eq!(out.lines().nth(1), Some("10 mail.example.test."));
+        let (_, out, _) = lookup(&host, "example.test", RecordType::TXT);
+        assert_eq!(out.lines().nth(1), Some("\"v=spf1\" \"-all\""));
+
+        // NXDOMAIN: status 1, the header says so, stderr explains.
+        let (status, out, err) = lookup(&host, "nope.example.test", RecordType::A);
+        assert_eq!(status, 1);
+        assert!(out.contains("status: NXDOMAIN, answers: 0"), "{out}");
+        assert!(err.contains("NXDOMAIN"), "{err}");
+        // NODATA: the name exists without records of the type.
+        let (status, out, _) = lookup(&host, "server.example.test", RecordType::AAAA);
+        assert_eq!(status, 0);
+        assert!(out.contains("status: NOERROR, answers: 0"), "{out}");
+    }
+
+    #[test]
+    fn truncated_answers_are_asked_again_over_tcp() {
+        let (_net, host) = dns_net();
+        let (status, out, err) = lookup(&host, "big.example.test", RecordType::TXT);
+        assert_eq!(status, 0, "{err}");
+        let mut lines = out.lines();
+        let header = lines.next().unwrap();
+        assert!(
+            header.contains("answers: 30") && header.ends_with(", over TCP"),
+            "{header}"
+        );
+        let mut records: Vec<&str> = lines.collect();
+        records.sort_unstable();
+        assert_eq!(records.len(), 30);
+        assert!(records[0].starts_with("\"record00-xxxx"));
+    }
+
+    #[test]
+    fn silent_servers_time_out() {
+        let (_net, host) = dns_net();
+        let mut out = Vec::new();
+        let mut err = Vec::new();
+        let status = run(
+            &host,
+            "server.example.test",
+            RecordType::A,
+            Some("198.18.0.53".parse().unwrap()),
+            &mut out,
+            &mut err,
+        )
+        .unwrap();
+        assert_eq!(status, 9);
+        assert!(
+            String::from_utf8(out)
+                .unwrap()
+                .contains("no servers could be reached")
+        );
+    }
+}

@@ -122,6 +122,8 @@ struct Outgoing {
     /// The file still to read, and how many bytes of it.
     file: Option<File>,
     remaining: u64,
+    /// Body bytes this response carries (for the log).
+    body_len: u64,
     /// Close after this response.
     close: bool,
 }
@@ -626,6 +628,7 @@ impl Server {
             sent: 0,
             file: None,
             remaining: 0,
+            body_len: body.len() as u64,
             close,
         }
     }
@@ -639,8 +642,7 @@ impl Server {
         };
         self.stats.requests += 1;
         let out = self.simple(status, true, &[]);
-        let bytes = out.buf.len() as u64;
-        self.log(peer, None, status, bytes);
+        self.log(peer, None, status, out.body_len);
         Phase::Send(out)
     }
 
@@ -656,8 +658,7 @@ impl Server {
         if (200..300).contains(&status) {
             self.stats.ok += 1;
         }
-        let logged = out.remaining;
-        self.log(peer, Some(request), status, logged);
+        self.log(peer, Some(request), status, out.body_len);
         match framing {
             BodyLength::Length(n) => Phase::Body(Skip::Length(n), out),
             BodyLength::Chunked => Phase::Body(Skip::Chunked(ChunkedDecoder::new()), out),
@@ -725,6 +726,7 @@ impl Server {
                 sent: 0,
                 file: (!head_only).then_some(file),
                 remaining: if head_only { 0 } else { length },
+                body_len: if head_only { 0 } else { length },
                 close: !keep,
             },
         )
@@ -883,5 +885,376 @@ pub fn main(args: &ServeArgs) -> ExitCode {
         let _ = args;
         eprintln!("strata serve: TAP devices are only supported on Linux");
         ExitCode::from(2)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::cmd::fetch::{self, FetchError, FetchOptions, NoProgress, ResponseReader, Url};
+    use crate::cmd::testnet::{self, SharedLog, TempDir};
+    use crate::net::{HostHandle, SimNet, TcpStream};
+    use std::hash::{DefaultHasher, Hash, Hasher};
+
+    struct Site {
+        _net: SimNet,
+        client: HostHandle,
+        log: SharedLog,
+        dir: TempDir,
+        big: Vec<u8>,
+    }
+
+    fn pattern(len: usize, seed: u64) -> Vec<u8> {
+        let mut x = seed | 1;
+        (0..len)
+            .map(|_| {
+                x ^= x << 13;
+                x ^= x >> 7;
+                x ^= x << 17;
+                (x >> 24) as u8
+            })
+            .collect()
+    }
+
+    fn site() -> Site {
+        let dir = TempDir::new("serve");
+        std::fs::write(dir.0.join("small.txt"), b"hello, strata\n").unwrap();
+        let big = pattern(5 * 1024 * 1024, 7);
+        std::fs::write(dir.0.join("big.bin"), &big).unwrap();
+        std::fs::write(dir.0.join("mid.bin"), pattern(200 * 1024, 9)).unwrap();
+        std::fs::create_dir(dir.0.join("sub")).unwrap();
+        std::fs::write(dir.0.join("sub/index.html"), b"<p>index</p>").unwrap();
+        std::fs::write(dir.0.join("sub/a b.txt"), b"space").unwrap();
+        let (net, client, iface, dev) = testnet::pair();
+        let log = SharedLog::default();
+        let host = ServerHost::new(
+            iface,
+            dev,
+            ServerConfig::new(&dir.0, 80),
+            Box::new(log.clone()),
+        )
+        .unwrap();
+        net.add_node(Box::new(host));
+        net.set_horizon(Some(Instant::from_millis(600_000)));
+        Site {
+            _net: net,
+            client,
+            log,
+            dir,
+            big,
+        }
+    }
+
+    fn url(path: &str) -> Url {
+        format!("http://{}{path}", testnet::SERVER).parse().unwrap()
+    }
+
+    fn get(site: &Site, path: &str) -> Result<(fetch::FetchOutcome, Vec<u8>), FetchError> {
+        let mut body = Vec::new();
+        let outcome = fetch::fetch(
+            &site.client,
+            &url(path),
+            &FetchOptions::default(),
+            &mut body,
+            &mut NoProgress,
+        )?;
+        Ok((outcome, body))
+    }
+
+    fn hash(data: &[u8]) -> u64 {
+        let mut h = DefaultHasher::new();
+        data.hash(&mut h);
+        h.finish()
+    }
+
+    fn connect(site: &Site) -> TcpStream {
+        let addr = SocketAddrV4::new(testnet::SERVER.parse().unwrap(), 80);
+        TcpStream::connect(&site.client, addr).unwrap()
+    }
+
+    /// Sends raw bytes on a new connection and reads one response (and
+    /// its body) back.
+    fn raw(site: &Site, request: &[u8]) -> (http::Response, Vec<u8>, TcpStream) {
+        let mut stream = connect(site);
+        stream.write_all(request).unwrap();
+        let mut reader = ResponseReader::new(&stream);
+        let head = reader.read_head().unwrap();
+        let mut body = Vec::new();
+        reader
+            .read_body("GET", &head, &mut body, &mut NoProgress)
+            .unwrap();
+        (head, body, stream)
+    }
+
+    fn at_eof(stream: &TcpStream) -> bool {
+        let mut buf = [0u8; 16];
+        matches!((&*stream).read(&mut buf), Ok(0))
+    }
+
+    #[test]
+    fn small_file_and_headers() {
+        let site = site();
+        let (outcome, body) = get(&site, "/small.txt").unwrap();
+        assert_eq!(body, b"hello, strata\n");
+        assert_eq!(outcome.response.status, 200);
+        let h = &outcome.response.headers;
+        assert_eq!(h.get("content-length"), Some("14"));
+        assert_eq!(h.get("content-type"), Some("text/plain; charset=utf-8"));
+        assert_eq!(h.get("connection"), Some("close"));
+        assert!(h.get("date").is_some_and(|d| d.ends_with(" GMT")));
+        // A directory serves its index; escapes in the path are decoded.
+        assert_eq!(get(&site, "/sub/").unwrap().1, b"<p>index</p>");
+        assert_eq!(get(&site, "/sub/a%20b.txt?x=1").unwrap().1, b"space");
+        let lines = site.log.lines();
+        assert_eq!(lines.len(), 3, "{lines:?}");
+        assert!(
+            lines[0].starts_with("198.18.0.1:")
+                && lines[0].ends_with("\"GET /small.txt HTTP/1.1\" 200 14"),
+            "{}",
+            lines[0]
+        );
+    }
+
+    #[test]
+    fn five_mebibytes_arrive_intact() {
+        let site = site();
+        let (outcome, body) = get(&site, "/big.bin").unwrap();
+        assert_eq!(outcome.bytes, 5 * 1024 * 1024);
+        assert_eq!(body.len(), site.big.len());
+        assert_eq!(hash(&body), hash(&site.big));
+        assert!(body == site.big);
+    }
+
+    #[test]
+    fn keep_alive_serves_two_requests_on_one_connection() {
+        let site = site();
+        let stream = connect(&site);
+        let mut reader = ResponseReader::new(&stream);
+        for path in ["/small.txt", "/mid.bin"] {
+            (&stream)
+                .write_all(&fetch::build_request("GET", &url(path), true))
+                .unwrap();
+            let head = reader.read_head().unwrap();
+            assert_eq!(head.status, 200);
+            assert_eq!(head.headers.get("connection"), Some("keep-alive"));
+            let mut body = Vec::new();
+            reader
+                .read_body("GET", &head, &mut body, &mut NoProgress)
+                .unwrap();
+            let want = std::fs::read(site.dir.0.join(&path[1..])).unwrap();
+            assert!(body == want, "{path}");
+        }
+        // Pipelined: two requests in one write, two responses in order,
+        // then HEAD, which has no body.
+        let mut both = fetch::build_request("GET", &url("/small.txt"), true);
+        both.extend(fetch::build_request("HEAD", &url("/big.bin"), true));
+        (&stream).write_all(&both).unwrap();
+        let head = reader.read_head().unwrap();
+        let mut body = Vec::new();
+        reader
+            .read_body("GET", &head, &mut body, &mut NoProgress)
+            .unwrap();
+        assert_eq!(body, b"hello, strata\n");
+        let head = reader.read_head().unwrap();
+        assert_eq!(head.headers.get("content-length"), Some("5242880"));
+        assert_eq!(
+            reader
+                .read_body("HEAD", &head, &mut Vec::new(), &mut NoProgress)
+                .unwrap(),
+            0
+        );
+        let lines = site.log.lines();
+        assert_eq!(lines.len(), 4, "{lines:?}");
+        let peer = |l: &String| l.split(' ').next().unwrap().to_owned();
+        assert!(
+            lines.iter().all(|l| peer(l) == peer(&lines[0])),
+            "{lines:?}"
+        );
+        drop(reader);
+        drop(stream);
+    }
+
+    #[test]
+    fn missing_files_are_404_and_fetch_says_so() {
+        let site = site();
+        let err = get(&site, "/nope.txt").unwrap_err();
+        assert!(
+            matches!(err, FetchError::Status { status: 404, .. }),
+            "{err}"
+        );
+        assert_eq!(err.exit_code(), 22);
+        assert!(site.log.lines()[0].ends_with("\"GET /nope.txt HTTP/1.1\" 404 14"));
+    }
+
+    #[test]
+    fn malformed_requests_get_400_and_a_clean_close() {
+        let site = site();
+        // Unread bytes after the bad head must not turn the close into a
+        // reset that would destroy the answer.
+        let (head, body, stream) = raw(&site, b"NONSENSE\r\n\r\nmore bytes the server never reads");
+        assert_eq!(head.status, 400);
+        assert_eq!(body, b"400 Bad Request\n");
+        assert_eq!(head.headers.get("connection"), Some("close"));
+        assert!(at_eof(&stream));
+        // HTTP/1.1 without Host.
+        let (head, _, _) = raw(&site, b"GET /small.txt HTTP/1.1\r\n\r\n");
+        assert_eq!(head.status, 400);
+        let (head, _, _) = raw(&site, b"GET /small.txt HTTP/3.0\r\nHost: x\r\n\r\n");
+        assert_eq!(head.status, 505);
+        let (head, _, _) = raw(&site, b"GET /a%2fb HTTP/1.1\r\nHost: x\r\n\r\n");
+        assert_eq!(head.status, 400);
+        let lines = site.log.lines();
+        assert!(lines[0].ends_with("\"-\" 400 16"), "{lines:?}");
+        assert!(
+            lines[1].ends_with("\"GET /small.txt HTTP/1.1\" 400 16"),
+            "{lines:?}"
+        );
+    }
+
+    #[test]
+    fn other_methods_get_405_after_their_body_is_skipped() {
+        let site = site();
+        let stream = connect(&site);
+        let mut reader = ResponseReader::new(&stream);
+        (&stream)
+            .write_all(
+                b"POST /small.txt HTTP/1.1\r\nHost: x\r\nContent-Length: 5\r\n\r\nhelloPUT / HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n3\r\nabc\r\n0\r\n\r\nGET /small.txt HTTP/1.1\r\nHost: x\r\n\r\n",
+            )
+            .unwrap();
+        for want in [405, 405, 200] {
+            let head = reader.read_head().unwrap();
+            assert_eq!(head.status, want);
+            if want == 405 {
+                assert_eq!(head.headers.get("allow"), Some("GET, HEAD"));
+            }
+            let mut body = Vec::new();
+            reader
+                .read_body("GET", &head, &mut body, &mut NoProgress)
+                .unwrap();
+            if want == 200 {
+                assert_eq!(body, b"hello, strata\n");
+            }
+        }
+    }
+
+    #[test]
+    fn paths_cannot_leave_the_root() {
+        let site = site();
+        let secret = site.dir.0.with_extension("secret");
+        std::fs::write(&secret, b"secret").unwrap();
+        let name = secret.file_name().unwrap().to_str().unwrap().to_owned();
+        for target in [
+            format!("/../{name}"),
+            format!("/sub/../../{name}"),
+            format!("/%2e%2e/{name}"),
+            format!("/sub/%2E%2E/%2e%2e/{name}"),
+        ] {
+            let request = format!("GET {target} HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n");
+            let (head, body, _) = raw(&site, request.as_bytes());
+            assert_eq!(head.status, 403, "{target}");
+            assert!(!body.windows(6).any(|w| w == b"secret"));
+        }
+        // A symbolic link out of the root is refused too.
+        #[cfg(unix)]
+        {
+            std::os::unix::fs::symlink(&secret, site.dir.0.join("link")).unwrap();
+            let (head, _, _) = raw(&site, b"GET /link HTTP/1.1\r\nHost: x\r\n\r\n");
+            assert_eq!(head.status, 403);
+        }
+        std::fs::remove_file(&secret).unwrap();
+    }
+
+    #[test]
+    fn twenty_parallel_clients() {
+        let site = site();
+        let want = std::fs::read(site.dir.0.join("mid.bin")).unwrap();
+        let streams: Vec<TcpStream> = (0..20).map(|_| connect(&site)).collect();
+        for s in &streams {
+            (&*s)
+                .write_all(&fetch::build_request("GET", &url("/mid.bin"), false))
+                .unwrap();
+        }
+        // All twenty are open at once: the server moves each as far as its
+        // window allows while the client reads the first.
+        for s in &streams {
+            let mut reader = ResponseReader::new(s);
+            let head = reader.read_head().unwrap();
+            assert_eq!(head.status, 200);
+            let mut body = Vec::new();
+            reader
+                .read_body("GET", &head, &mut body, &mut NoProgress)
+                .unwrap();
+            assert!(body == want);
+        }
+        assert_eq!(site.log.lines().len(), 20);
+        let ports: std::collections::HashSet<String> = site
+            .log
+            .lines()
+            .iter()
+            .map(|l| l.split(' ').next().unwrap().to_owned())
+            .collect();
+        assert_eq!(ports.len(), 20);
+    }
+
+    #[test]
+    fn fetch_errors_refused_unreachable_and_unknown_names() {
+        let site = site();
+        let options = FetchOptions {
+            connect_timeout: Duration::from_secs(10),
+            ..FetchOptions::default()
+        };
+        let mut sink = Vec::new();
+        let refused = fetch::fetch(
+            &site.client,
+            &"http://198.18.0.2:81/".parse().unwrap(),
+            &options,
+            &mut sink,
+            &mut NoProgress,
+        )
+        .unwrap_err();
+        assert!(matches!(refused, FetchError::Refused(_)), "{refused}");
+        assert_eq!(refused.exit_code(), 4);
+        let nobody = fetch::fetch(
+            &site.client,
+            &"http://198.18.0.9/".parse().unwrap(),
+            &options,
+            &mut sink,
+            &mut NoProgress,
+        )
+        .unwrap_err();
+        assert!(
+            matches!(nobody, FetchError::Unreachable(_) | FetchError::TimedOut(_)),
+            "{nobody}"
+        );
+        // No DNS server is configured: the name cannot be resolved.
+        let unknown = fetch::fetch(
+            &site.client,
+            &"http://nowhere.example.test/".parse().unwrap(),
+            &options,
+            &mut sink,
+            &mut NoProgress,
+        )
+        .unwrap_err();
+        assert_eq!(unknown.exit_code(), 3, "{unknown}");
+        assert!(sink.is_empty());
+    }
+
+    #[test]
+    fn targets_and_types() {
+        assert_eq!(target_path("/a/./b//c?x=/.."), Ok(PathBuf::from("a/b/c")));
+        assert_eq!(target_path("/"), Ok(PathBuf::new()));
+        assert_eq!(target_path("/a/../b"), Err(TargetError::Traversal));
+        assert_eq!(target_path("/%2e%2E"), Err(TargetError::Traversal));
+        assert_eq!(target_path("a"), Err(TargetError::Malformed));
+        assert_eq!(target_path("/%zz"), Err(TargetError::Malformed));
+        assert_eq!(target_path("/%00"), Err(TargetError::Malformed));
+        assert_eq!(target_path("/%ff"), Err(TargetError::Malformed));
+        assert_eq!(target_path("*"), Err(TargetError::Malformed));
+        assert_eq!(
+            content_type(Path::new("x/INDEX.HTML")),
+            "text/html; charset=utf-8"
+        );
+        assert_eq!(content_type(Path::new("a.bin")), "application/octet-stream");
+        assert_eq!(content_type(Path::new("noext")), "application/octet-stream");
     }
 }
