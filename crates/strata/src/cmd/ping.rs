@@ -373,6 +373,10 @@ pub fn main(args: &PingArgs) -> ExitCode {
             eprintln!("strata ping: {}: {e}", args.host);
             ExitCode::from(2)
         }
+        // `strata ping ... | head`: the reader has seen enough.
+        Ok(Err(PingFailure::Output(e))) if e.kind() == io::ErrorKind::BrokenPipe => {
+            ExitCode::SUCCESS
+        }
         Ok(Err(e)) => {
             eprintln!("strata ping: {e}");
             ExitCode::from(2)

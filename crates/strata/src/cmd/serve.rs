@@ -1257,4 +1257,28 @@ mod tests {
         assert_eq!(content_type(Path::new("a.bin")), "application/octet-stream");
         assert_eq!(content_type(Path::new("noext")), "application/octet-stream");
     }
+
+    #[test]
+    fn oversized_heads_and_idle_connections_are_cut_off() {
+        let site = site();
+        // A head that never ends: refused once it passes the bound.
+        let mut stream = connect(&site);
+        let mut junk = b"GET / HTTP/1.1\r\nX-Long: ".to_vec();
+        junk.resize(http::MAX_HEAD + 100, b'a');
+        stream.write_all(&junk).unwrap();
+        let mut reader = ResponseReader::new(&stream);
+        let head = reader.read_head().unwrap();
+        assert_eq!(head.status, 431);
+        drop(reader);
+        // A connection that sends nothing is closed after the idle
+        // timeout (30 s of network time).
+        let idle = connect(&site);
+        let start = site.client.now();
+        assert!(at_eof(&idle));
+        let waited = site.client.now().saturating_duration_since(start);
+        assert!(
+            waited >= Duration::from_secs(30) && waited < Duration::from_secs(31),
+            "{waited}"
+        );
+    }
 }

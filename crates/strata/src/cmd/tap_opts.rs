@@ -83,14 +83,26 @@ impl TapOpts {
         self.dns.or_else(|| self.first_host())
     }
 
+    /// strata's MAC on the TAP: locally administered, derived from the TAP
+    /// name and the address so that it stays the same from one run to the
+    /// next (the kernel's neighbour entry for strata stays valid).
+    #[must_use]
+    pub fn mac(&self) -> MacAddress {
+        // FNV-1a: only to spread the bits, not for security.
+        let text = format!("{}/{}", self.tap, self.addr);
+        let h = text.bytes().fold(0xcbf2_9ce4_8422_2325_u64, |h, b| {
+            (h ^ u64::from(b)).wrapping_mul(0x0000_0100_0000_01b3)
+        });
+        let b = h.to_be_bytes();
+        MacAddress([0x02, 0x00, b[4], b[5], b[6], b[7]])
+    }
+
     /// The interface configuration these options describe, for a link of
-    /// `mtu` bytes: a locally administered MAC and the sockets' randomness
-    /// drawn from `seed`.
+    /// `mtu` bytes: the MAC of [`mac`](Self::mac) and the sockets'
+    /// randomness (sequence numbers, ports, DNS ids) drawn from `seed`.
     #[must_use]
     pub fn interface_config(&self, mtu: usize, seed: u64) -> InterfaceConfig {
-        let b = seed.to_be_bytes();
-        let mac = MacAddress([0x02, 0x00, b[4], b[5], b[6], b[7]]);
-        let mut config = InterfaceConfig::new(mac, self.addr);
+        let mut config = InterfaceConfig::new(self.mac(), self.addr);
         config.mtu = mtu;
         config.gateway = self.gateway();
         config.seed = seed;
@@ -109,6 +121,7 @@ impl TapOpts {
         let config = self.interface_config(tap.mtu(), super::random_seed());
         let iface = crate::iface::Interface::new(config)
             .map_err(|e| std::io::Error::new(std::io::ErrorKind::InvalidInput, e.to_string()))?;
+        wait_operational(tap.name());
         if tap.created() {
             eprintln!(
                 "strata: created TAP {name}; give the kernel side an address, e.g. `ip addr add {host}/{len} dev {name}`",
@@ -118,6 +131,27 @@ impl TapOpts {
             );
         }
         Ok((iface, TapLink(tap)))
+    }
+}
+
+/// Waits (up to two seconds) until the kernel sees the TAP as
+/// operational. When a TAP gets its carrier (the moment a process
+/// attaches), the kernel activates its transmit queue only when its
+/// link-watch work runs, up to a second later; until then everything the
+/// kernel sends on it (the first ARP reply) is dropped. Waiting here spares
+/// the first exchange a one-second retry.
+#[cfg(target_os = "linux")]
+fn wait_operational(name: &str) {
+    let path = format!("/sys/class/net/{name}/operstate");
+    let start = std::time::Instant::now();
+    while start.elapsed() < std::time::Duration::from_secs(2) {
+        match std::fs::read_to_string(&path) {
+            Ok(state) if state.trim() == "down" || state.trim() == "lowerlayerdown" => {
+                std::thread::sleep(std::time::Duration::from_millis(10));
+            }
+            // Up, unknown (no carrier reporting) or no sysfs: go ahead.
+            _ => return,
+        }
     }
 }
 
@@ -234,7 +268,15 @@ mod tests {
     #[test]
     fn config_builds_an_interface() {
         let config = opts(&[]).interface_config(1500, 0x1234_5678_9abc_def0);
-        assert_eq!(config.mac.0, [0x02, 0, 0x9a, 0xbc, 0xde, 0xf0]);
+        assert_eq!(
+            config.mac,
+            opts(&[]).mac(),
+            "the MAC does not depend on the seed"
+        );
+        assert_eq!(config.mac.0[..2], [0x02, 0]);
+        assert!(config.mac.is_unicast());
+        assert_ne!(config.mac, opts(&["--tap", "strata1"]).mac());
+        assert_eq!((config.seed, config.mtu), (0x1234_5678_9abc_def0, 1500));
         assert!(crate::iface::Interface::new(config).is_ok());
     }
 }
