@@ -1018,4 +1018,83 @@ mod tests {
         assert_eq!(http_date(951_782_400), "Tue, 29 Feb 2000 00:00:00 GMT");
         assert_eq!(http_date(4_107_542_399), "Sun, 28 Feb 2100 23:59:59 GMT");
     }
+
+    /// xorshift64: a fixed, dependency-free stream of test bytes.
+    fn rng(seed: u64) -> impl FnMut() -> u64 {
+        let mut x = seed | 1;
+        move || {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            x
+        }
+    }
+
+    #[test]
+    fn random_bytes_never_panic() {
+        let mut next = rng(0x5eed);
+        let alphabet = b"GETHTP/1.0 \r\n:;chunked-Length0123456789abcdef\x00\x7f\xff";
+        for _ in 0..20_000 {
+            let len = (next() % 200) as usize;
+            let bytes: Vec<u8> = (0..len)
+                .map(|_| alphabet[(next() % alphabet.len() as u64) as usize])
+                .collect();
+            if let Ok(Some((r, used))) = parse_request(&bytes) {
+                assert!(used <= bytes.len());
+                let _ = request_body(&r);
+            }
+            if let Ok(Some((r, used))) = parse_response(&bytes) {
+                assert!(used <= bytes.len());
+                let _ = response_body("GET", &r);
+            }
+            let mut d = ChunkedDecoder::new();
+            let mut pos = 0;
+            while pos < bytes.len() && !d.is_done() {
+                match d.feed(&bytes[pos..]) {
+                    Ok((used, data)) => {
+                        assert!(data.len() <= used && used > 0);
+                        pos += used;
+                    }
+                    Err(_) => break,
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn chunked_decoding_does_not_depend_on_how_input_is_split() {
+        let mut next = rng(42);
+        for _ in 0..200 {
+            let body: Vec<u8> = (0..(next() % 5000)).map(|_| next() as u8).collect();
+            // Encode with random chunk sizes, extensions and a trailer.
+            let mut wire = Vec::new();
+            let mut rest = &body[..];
+            while !rest.is_empty() {
+                let n = ((next() % 700) as usize + 1).min(rest.len());
+                let ext = if next().is_multiple_of(3) { ";a=b" } else { "" };
+                wire.extend_from_slice(format!("{n:x}{ext}\r\n").as_bytes());
+                wire.extend_from_slice(&rest[..n]);
+                wire.extend_from_slice(b"\r\n");
+                rest = &rest[n..];
+            }
+            wire.extend_from_slice(b"0\r\nX-Sum: 1\r\n\r\n");
+            // Decode in random pieces.
+            let mut d = ChunkedDecoder::new();
+            let mut out = Vec::new();
+            let mut pos = 0;
+            while !d.is_done() {
+                let piece = ((next() % 64) as usize + 1).min(wire.len() - pos);
+                let slice = &wire[pos..pos + piece];
+                let mut off = 0;
+                while off < slice.len() && !d.is_done() {
+                    let (used, data) = d.feed(&slice[off..]).unwrap();
+                    out.extend_from_slice(data);
+                    off += used;
+                }
+                pos += off;
+            }
+            assert_eq!(pos, wire.len());
+            assert!(out == body);
+        }
+    }
 }
