@@ -32,6 +32,15 @@
 //! cost the same with one socket or ten thousand
 //! ([`Stats::sockets_visited`] counts the work).
 //!
+//! # What the TCP crate does not offer (yet)
+//!
+//! A live connection's settings cannot change: `TCP_NODELAY`, keepalive
+//! and buffer sizes are taken when it is made (changing them later gives
+//! [`Error::Unsupported`]), and "fragmentation needed" is recorded
+//! ([`Sockets::path_mtu`]) and applied to later connections to that
+//! destination, not to the one it concerns. Two UDP sockets never share an
+//! exact (address, port), even with `SO_REUSEADDR`.
+//!
 //! # Example
 //!
 //! Two tables, a client and a server, with the segments carried between
