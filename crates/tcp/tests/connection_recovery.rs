@@ -191,15 +191,17 @@ fn sack_recovery_retransmits_only_the_holes() {
 fn limited_transmit_sends_new_data_on_first_duplicates() {
     // RFC 3042: "a TCP sender SHOULD send a new data segment in response to
     // each of the first two duplicate acknowledgments".
-    let (mut a, mut b) = established(cfg(true), cfg(true));
+    // (A 20 ms path: RACK's reordering window, a quarter of the minimum
+    // RTT, keeps the hole from counting as lost at once, RFC 8985 §6.2.)
+    let (mut a, mut b) = established_with_rtt(cfg(true), 20);
     // Fill the initial window exactly, with more data queued.
     a.send(&pattern(20 * MSS, 5)).unwrap();
-    let segs = drain(&mut a, ms(10));
+    let segs = drain(&mut a, ms(20));
     assert_eq!(segs.len(), 10);
-    let one_dup = feed(&mut a, &mut b, &[&segs[1]], 20);
+    let one_dup = feed(&mut a, &mut b, &[&segs[1]], 30);
     assert_eq!(one_dup.len(), 1);
     assert_eq!(one_dup[0].repr.seq, segs[9].repr.seq + MSS as u32);
-    let two_dup = feed(&mut a, &mut b, &[&segs[2]], 20);
+    let two_dup = feed(&mut a, &mut b, &[&segs[2]], 30);
     assert_eq!(two_dup.len(), 1);
     assert_eq!(two_dup[0].repr.seq, one_dup[0].repr.seq + MSS as u32);
 }
@@ -548,4 +550,56 @@ fn hystart_conservative_slow_start_when_the_rtt_rises() {
     assert_eq!(a.ssthresh(), a.cwnd());
     assert_eq!(a.stats().hystart_exits, 1);
     assert_eq!(a.stats().retransmissions, 0);
+}
+
+#[test]
+fn tail_loss_is_probed_instead_of_waiting_for_the_rto() {
+    // RFC 8985 §7: "TLP ... sends a probe segment to trigger a duplicate
+    // ACK or SACK" when the tail of a flight is lost and no ACK would
+    // otherwise come; the PTO is 2 * SRTT (§7.2), and "if a previously
+    // unsent segment exists ... send that segment ... else retransmit the
+    // highest-sequence segment sent so far" (§7.3). The SACK it draws lets
+    // RACK find the rest of the tail lost, long before the RTO.
+    let (mut a, mut b) = established_with_rtt(cfg(true), 20);
+    let data = pattern(4 * MSS, 12);
+    a.send(&data).unwrap();
+    let segs = drain(&mut a, ms(20));
+    assert_eq!(segs.len(), 4);
+    // The first two arrive; the last two are lost.
+    let out = exchange(&mut a, &mut b, &[&segs[0], &segs[1]], 30, 40);
+    assert!(out.is_empty());
+    let rto_at = ms(40) + a.rto();
+    let pto = a.poll_timeout().unwrap();
+    assert_eq!(pto, ms(40 + 2 * 20), "PTO = 2 * SRTT after the last ACK");
+    assert!(pto < rto_at);
+    a.handle_timeout(pto);
+    let probe = one(&mut a, pto);
+    assert_eq!(probe.repr.seq, segs[3].repr.seq, "the last segment again");
+    assert_eq!(a.stats().tail_loss_probes, 1);
+    // Its SACK comes back; RACK deems segment 2 lost (sent before the
+    // delivered one, a reordering window ago) and repairs it.
+    let mut pending = exchange(&mut a, &mut b, &[&probe], 90, 100);
+    let mut now = 100;
+    loop {
+        if pending.is_empty() {
+            let Some(t) = a.poll_timeout().filter(|t| *t < rto_at) else {
+                break;
+            };
+            a.handle_timeout(t);
+            now = now.max(t.total_millis());
+            pending = drain(&mut a, t);
+            continue;
+        }
+        let refs: Vec<&Seg> = pending.iter().collect();
+        pending = exchange(&mut a, &mut b, &refs, now + 10, now + 20);
+        now += 20;
+    }
+    let got = read_all(&mut b);
+    assert!(got == data, "{} of {} bytes", got.len(), data.len());
+    assert_eq!(a.snd_una(), a.snd_nxt());
+    assert_eq!(a.stats().timeouts, 0);
+    assert!(
+        now < 200,
+        "repaired by {now} ms, the RTO was due at {rto_at}"
+    );
 }

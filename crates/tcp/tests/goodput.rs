@@ -97,6 +97,7 @@ struct Cell {
     fast_retransmits: u64,
     sack_recoveries: u64,
     lost_retransmissions: u64,
+    tail_loss_probes: u64,
     wall_ms: u128,
 }
 
@@ -156,6 +157,7 @@ fn transfer(size: usize, seed: u64, link: LinkConfig, algorithm: Algorithm, sack
         fast_retransmits: s.fast_retransmits,
         sack_recoveries: s.sack_recoveries,
         lost_retransmissions: s.lost_retransmissions,
+        tail_loss_probes: s.tail_loss_probes,
         wall_ms: wall.elapsed().as_millis(),
     }
 }
@@ -201,24 +203,28 @@ fn table(size: usize) -> String {
          {} KiB from A to B over 10 ms each way, 100 Mbit/s, a 256 KiB queue;\n\
          1 MiB buffers, MSS 1460, timestamps on, min RTO 200 ms; seeded, virtual time.\n\
          Goodput = bytes / virtual time from the SYN until the last byte was read.\n\
-         Segments, retransmissions, RTOs, fast retransmits, SACK recoveries and retransmissions\n\
-         found lost again by RACK (RFC 8985) are the sender's.\n\
+         Segments, retransmissions, RTOs, fast retransmits, SACK recoveries, retransmissions\n\
+         found lost again by RACK and tail loss probes (RFC 8985) are the sender's.\n\
          Regenerate with `STRATA_UPDATE_SNAPSHOTS=1 cargo test -p strata-tcp --test goodput`.\n",
         size / 1024
     )
     .unwrap();
     writeln!(
         out,
-        "| scenario | cc | SACK | goodput MB/s | time s | segments | retransmitted | RTOs | fast rtx | SACK recoveries | lost rtx |"
+        "| scenario | cc | SACK | goodput MB/s | time s | segments | retransmitted | RTOs | fast rtx | SACK recoveries | lost rtx | TLP |"
     )
     .unwrap();
-    writeln!(out, "|---|---|---|---:|---:|---:|---:|---:|---:|---:|---:|").unwrap();
+    writeln!(
+        out,
+        "|---|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|"
+    )
+    .unwrap();
     for ((name, _), row) in scenarios.iter().zip(&rows) {
         for ((algorithm, sack), cell) in combos.iter().zip(row) {
             let secs = cell.delivered_at.total_micros() as f64 / 1e6;
             writeln!(
                 out,
-                "| {name} | {} | {} | {:.3} | {:.3} | {} | {} | {} | {} | {} | {} |",
+                "| {name} | {} | {} | {:.3} | {:.3} | {} | {} | {} | {} | {} | {} | {} |",
                 algorithm_name(*algorithm),
                 if *sack { "on" } else { "off" },
                 size as f64 / secs / 1e6,
@@ -229,6 +235,7 @@ fn table(size: usize) -> String {
                 cell.fast_retransmits,
                 cell.sack_recoveries,
                 cell.lost_retransmissions,
+                cell.tail_loss_probes,
             )
             .unwrap();
             eprintln!(

@@ -474,6 +474,13 @@ impl Connection {
     /// A D-SACK for `[start, end)` (RFC 2883): the peer received it twice.
     fn on_dsack(&mut self, start: u64, end: u64) {
         self.stats.dsacks_received += 1;
+        // RFC 8985 §7.4: a duplicate means the probe repaired nothing.
+        if self
+            .tlp_out
+            .is_some_and(|(tlp_end, rtx)| rtx && end <= tlp_end)
+        {
+            self.tlp_out = None;
+        }
         self.rack.on_dsack(self.snd_una, self.snd_max);
         self.scoreboard.by_count = false;
         // RFC 3708 §3: when every retransmission of the episode comes back
@@ -530,6 +537,23 @@ impl Connection {
             self.rack.on_delivered(now, hole_end, ack, tsecr, false);
             self.rack.advance(ack);
         }
+        // RFC 8985 §7.4: the probe's episode ends once it is acknowledged;
+        // a retransmitted probe that was not reported twice repaired a
+        // loss, which calls for the congestion response of a fast recovery.
+        if let Some((tlp_end, rtx)) = self.tlp_out
+            && ack >= tlp_end
+        {
+            self.tlp_out = None;
+            if rtx && self.recovery.is_none() {
+                self.stats.tlp_repairs += 1;
+                self.cc
+                    .on_congestion_event(now, self.snd_max - self.snd_una);
+                self.cc
+                    .on_recovery_exit(now, self.snd_max.saturating_sub(ack));
+            }
+        }
+        // The probe timeout restarts with every ACK of new data (§7.2).
+        self.timers.cancel(Timer::Probe);
         // RFC 3522 §3.2 (Eifel detection): the first ACK for the first
         // retransmission echoes a timestamp older than it, so the original
         // arrived and the retransmission was not needed.

@@ -121,6 +121,9 @@ const DEFAULT_MSS: u16 = 536;
 /// per byte (Linux keeps 48 for the same reason).
 const MIN_PEER_MSS: u16 = 64;
 
+/// RFC 8985 §7.2 WCDelAckT: the longest a peer may delay an ACK.
+const WORST_CASE_ACK_DELAY: Duration = Duration::from_millis(200);
+
 /// Bytes a timestamps option takes on every segment, with its two NOPs.
 const TS_OPTION_LEN: u64 = 12;
 
@@ -298,6 +301,11 @@ pub struct Connection {
     /// What undoing the latest window reduction takes, while it may yet
     /// prove spurious.
     undo: Option<Undo>,
+    /// The probe timeout fired: send a tail loss probe (RFC 8985 §7.3).
+    tlp_due: bool,
+    /// TLP.end_seq, and whether the probe was a retransmission, while its
+    /// episode lasts (RFC 8985 §7.4).
+    tlp_out: Option<(u64, bool)>,
 
     // Control segments owed.
     pending_rst: Option<ResetReply>,
@@ -390,6 +398,8 @@ impl Connection {
             rescue_rxt: None,
             rack: Rack::new(),
             undo: None,
+            tlp_due: false,
+            tlp_out: None,
             high_rxt: 0,
             lost_below: 0,
             pending_rst: None,
@@ -1204,6 +1214,16 @@ impl Connection {
                 }
             }
             Timer::Reorder => self.rack_detect(now),
+            Timer::Probe => {
+                // RFC 8985 §7.3: only while nothing else is repairing.
+                if self.state.is_synchronized()
+                    && self.snd_una < self.snd_max
+                    && self.recovery.is_none()
+                    && self.tlp_out.is_none()
+                {
+                    self.tlp_due = true;
+                }
+            }
         }
     }
 
@@ -1247,6 +1267,9 @@ impl Connection {
                 self.rtt.back_off();
                 self.rack.on_timeout();
                 self.undo = None;
+                self.tlp_due = false;
+                self.tlp_out = None;
+                self.timers.cancel(Timer::Probe);
                 self.timers.cancel(Timer::Reorder);
             }
         }
@@ -1338,6 +1361,11 @@ impl Connection {
             self.timers.cancel(Timer::Retransmit);
             self.timers.cancel(Timer::Persist);
         }
+        if outstanding && self.snd_wnd > 0 {
+            self.arm_probe(now);
+        } else {
+            self.timers.cancel(Timer::Probe);
+        }
         if let Some(ut) = self.config.user_timeout {
             if outstanding || (pending && self.snd_wnd == 0) {
                 if !self.timers.is_armed(Timer::UserTimeout) {
@@ -1359,6 +1387,40 @@ impl Connection {
             } else {
                 self.timers.cancel(Timer::KeepAlive);
             }
+        }
+    }
+
+    /// RFC 8985 §7.2: the probe timeout, armed while SACK-based
+    /// detection could not see a loss at the tail of the flight (nothing
+    /// SACKed would follow it). PTO = 2 * SRTT, plus the peer's delayed-ACK
+    /// allowance when one segment is in flight, and never past the RTO.
+    fn arm_probe(&mut self, now: Instant) {
+        let eligible = self.sack_ok
+            && self.recovery.is_none()
+            && self.tlp_out.is_none()
+            && !self.tlp_due
+            && matches!(
+                self.state,
+                State::Established | State::CloseWait | State::FinWait1 | State::LastAck
+            );
+        let Some(srtt) = self.rtt.srtt().filter(|_| eligible) else {
+            self.timers.cancel(Timer::Probe);
+            return;
+        };
+        if self.timers.is_armed(Timer::Probe) {
+            return;
+        }
+        let mut pto = srtt.saturating_mul(2);
+        if self.snd_max - self.snd_una <= self.smss() {
+            pto += WORST_CASE_ACK_DELAY;
+        }
+        let at = now + pto;
+        if self
+            .timers
+            .get(Timer::Retransmit)
+            .is_some_and(|rto| at < rto)
+        {
+            self.timers.set(Timer::Probe, at);
         }
     }
 

@@ -88,6 +88,19 @@ impl Connection {
                 }
             }
         }
+        if self.tlp_due {
+            self.tlp_due = false;
+            if let Some(plan) = self.probe_segment() {
+                let rtx = plan.start < self.snd_max;
+                if let Some(t) = self.send_data(now, buf, plan) {
+                    self.stats.tail_loss_probes += 1;
+                    self.tlp_out = Some((self.snd_max, rtx));
+                    // RFC 8985 §7.3: after the probe, the RTO watches.
+                    self.timers.cancel(super::timer::Timer::Probe);
+                    return Some(t);
+                }
+            }
+        }
         if let Some(plan) = self.plan(now)
             && let Some(t) = self.send_data(now, buf, plan)
         {
@@ -318,6 +331,34 @@ impl Connection {
         // All queued data fits: Nagle holds it while data is unacknowledged,
         // except when closing.
         !(self.config.nagle && self.snd_una < self.snd_max && !fin)
+    }
+
+    /// RFC 8985 §7.3: "If a previously unsent segment exists AND the
+    /// receive window allows, send that segment" (whatever cwnd says),
+    /// "else retransmit the highest-sequence segment sent so far".
+    fn probe_segment(&self) -> Option<Plan> {
+        let smss = self.smss();
+        let wnd_edge = self.snd_una + self.snd_wnd;
+        let avail = self.data_end().saturating_sub(self.snd_max);
+        if avail > 0 && self.snd_max < wnd_edge {
+            let len = avail.min(smss).min(wnd_edge - self.snd_max);
+            return Some(Plan {
+                start: self.snd_max,
+                len,
+                recovery: false,
+                rescue: false,
+            });
+        }
+        if self.snd_una >= self.snd_max {
+            return None;
+        }
+        let start = self.snd_max.saturating_sub(smss).max(self.snd_una);
+        Some(Plan {
+            start,
+            len: self.snd_max - start,
+            recovery: false,
+            rescue: false,
+        })
     }
 
     /// A zero-window probe: one octet past the window (or the FIN).
@@ -557,6 +598,8 @@ impl Connection {
             if self.snd_una == self.snd_max {
                 self.progress_at = now;
             }
+            // RFC 8985 §7.2: the probe timeout restarts with new data.
+            self.timers.cancel(super::timer::Timer::Probe);
             self.snd_max = end;
             if self.sack_ok {
                 self.rack.on_send(end, now);

@@ -38,9 +38,8 @@ struct Rtx {
 /// The RACK state of one connection.
 #[derive(Debug, Default)]
 pub(crate) struct Rack {
-    /// Original transmissions: (end offset, time, order), ends
-    /// increasing; segments sent one after the other at the same instant
-    /// share an entry.
+    /// Original transmissions: (end offset, time, order), one per segment,
+    /// ends increasing.
     sends: VecDeque<(u64, Instant, u64)>,
     /// Transmissions so far: the order of segments sent within one
     /// instant, which RFC 8985 breaks by sequence number instead. That
@@ -88,14 +87,7 @@ impl Rack {
     /// Original data up to `end` left at `now`.
     pub(crate) fn on_send(&mut self, end: u64, now: Instant) {
         self.count += 1;
-        let n = self.count;
-        match self.sends.back_mut() {
-            Some(last) if last.1 == now && last.2 + 1 == n => {
-                last.0 = last.0.max(end);
-                last.2 = n;
-            }
-            _ => self.sends.push_back((end, now, n)),
-        }
+        self.sends.push_back((end, now, self.count));
     }
 
     /// `[start, end)` was sent again at `now`.

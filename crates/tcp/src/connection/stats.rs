@@ -27,6 +27,12 @@ pub struct Stats {
     /// Retransmissions found lost by RACK (RFC 8985) and sent again
     /// without waiting for the retransmission timer.
     pub lost_retransmissions: u64,
+    /// Tail loss probes sent (RFC 8985 §7): new data or the last segment
+    /// again, two round trips after the last send instead of an RTO.
+    pub tail_loss_probes: u64,
+    /// Retransmitted tail loss probes that repaired a loss (RFC 8985
+    /// §7.4), each answered with a window reduction.
+    pub tlp_repairs: u64,
     /// RFC 6675 rescue retransmissions (NextSeg rule 4).
     pub rescue_retransmissions: u64,
     /// Times HyStart++ (RFC 9406) saw the RTT rise and entered

@@ -21,11 +21,13 @@ pub(crate) enum Timer {
     /// RACK's reordering window of a retransmission ran out (RFC 8985
     /// §6.2 step 5).
     Reorder,
+    /// TLP's probe timeout (RFC 8985 §7.2).
+    Probe,
 }
 
 impl Timer {
     /// In firing order when several are due at once.
-    pub(crate) const ALL: [Timer; 7] = [
+    pub(crate) const ALL: [Timer; 8] = [
         Timer::TimeWait,
         Timer::UserTimeout,
         Timer::Retransmit,
@@ -33,12 +35,13 @@ impl Timer {
         Timer::KeepAlive,
         Timer::DelayedAck,
         Timer::Reorder,
+        Timer::Probe,
     ];
 }
 
 #[derive(Clone, Copy, Debug, Default)]
 pub(crate) struct Timers {
-    deadlines: [Option<Instant>; 7],
+    deadlines: [Option<Instant>; 8],
 }
 
 impl Timers {
@@ -70,7 +73,7 @@ impl Timers {
     }
 
     pub(crate) fn cancel_all(&mut self) {
-        self.deadlines = [None; 7];
+        self.deadlines = [None; 8];
     }
 
     /// The earliest deadline.
