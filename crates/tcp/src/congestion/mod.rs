@@ -16,7 +16,10 @@
 //!   uses integer arithmetic only (see [`integer_cbrt`]).
 //!
 //! [`Controller`] wraps either behind one type, chosen at run time by
-//! [`Algorithm`], so a connection holds one without boxing.
+//! [`Algorithm`], so a connection holds one without boxing. [`HyStart`] is
+//! RFC 9406 HyStart++, which the connection runs in the initial slow start
+//! of both (through [`CongestionControl::set_slow_start_divisor`] and
+//! [`CongestionControl::exit_slow_start`]).
 //!
 //! # Division of labour with the connection
 //!

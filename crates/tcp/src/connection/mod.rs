@@ -16,7 +16,9 @@
 //! Inside, the module is split by concern: [`State`] and the segment
 //! arrival rules of RFC 9293 §3.10.7 (`input`), segment selection and
 //! building (`output`), the RFC 6298 estimator (`rtt`), the SACK
-//! scoreboard and RFC 6675 loss accounting (`scoreboard`), out-of-order
+//! scoreboard and RFC 6675 loss accounting (`scoreboard`), RACK-TLP
+//! time-based loss detection with its reordering window (`rack`, RFC
+//! 8985; D-SACK of RFC 2883 both ways, Eifel undo of RFC 3522), out-of-order
 //! reassembly (`assembler`), the byte rings (`ring`) and the timer table
 //! (`timer`).
 //!
