@@ -4,7 +4,10 @@
 //! - `ci`: format check, clippy, the test suite, a fuzz smoke of every
 //!   target and `cargo deny`;
 //! - `fuzz <target|all> [--time SECS]`: run fuzz targets with cargo-fuzz;
-//! - `bench [criterion args]`: the criterion benchmarks with peer baselines.
+//! - `bench [criterion args]`: the criterion benchmarks with peer baselines;
+//!   `bench interop`: the speed runs over a TAP device against the kernel
+//!   (strata fetch vs a smoltcp client, clean and impaired; strata serve);
+//! - `interop [args]`: the interop suite (`scripts/interop.sh`, needs root).
 
 use std::env;
 use std::path::{Path, PathBuf};
@@ -22,6 +25,7 @@ fn main() -> ExitCode {
         Some("fuzz") => fuzz_cmd(args.get(1..).unwrap_or_default()),
         Some("bench") => bench(args.get(1..).unwrap_or_default()),
         Some("test") => test(),
+        Some("interop") => interop(args.get(1..).unwrap_or_default()),
         _ => {
             eprintln!("{USAGE}");
             return ExitCode::from(2);
@@ -43,7 +47,12 @@ const USAGE: &str = "usage: cargo xtask <command>
   test                        the test suite alone (cargo test --workspace)
   fuzz <target|all> [--time SECS]
                               run cargo-fuzz targets (default 60 s each)
-  bench [ARGS...]             criterion benchmarks (ARGS go to criterion)";
+  bench [ARGS...]             criterion benchmarks (ARGS go to criterion)
+  bench interop               MB/s over a TAP device against the kernel:
+                              strata fetch vs smoltcp, clean and impaired,
+                              and curl from strata serve (needs root)
+  interop [ARGS...]           the interop suite, scripts/interop.sh (needs
+                              root; ARGS go to the script, e.g. --keep)";
 
 fn root() -> PathBuf {
     // xtask's manifest is one level below the workspace root.
@@ -182,7 +191,18 @@ fn fuzz(targets: &[String], secs: u64) -> Result<(), String> {
     Ok(())
 }
 
+fn interop(args: &[String]) -> Result<(), String> {
+    run(Command::new("bash")
+        .arg(root().join("scripts").join("interop.sh"))
+        .args(args))
+}
+
 fn bench(args: &[String]) -> Result<(), String> {
+    if args.first().is_some_and(|a| a == "interop") {
+        let mut rest = vec!["--bench".to_string()];
+        rest.extend(args.iter().skip(1).cloned());
+        return interop(&rest);
+    }
     let mut cmd = cargo();
     cmd.args(["bench", "-p", "strata-benches"]);
     if !args.is_empty() {
