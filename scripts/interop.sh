@@ -5,7 +5,10 @@
 #   scripts/interop.sh [--bench] [--keep] [--only STEP,...]
 #
 #   --bench   the speed runs only (strata fetch vs smolfetch, clean and
-#             under netem; strata serve vs curl), with a MB/s table
+#             under netem; strata serve vs curl), each INTEROP_REPEAT
+#             times (default 3), alternating, with a MB/s table and the
+#             medians; no captures (tcpdump would compete for the CPU)
+#             unless --capture
 #   --keep    keep the work directory (captures, logs, files) at the end
 #   --only    run only the named steps (setup always runs); see STEPS
 #
@@ -44,11 +47,13 @@ cd "$(dirname "$0")/.."
 ROOT=$(pwd)
 
 BENCH=0
+FORCE_CAPTURE=0
 KEEP=0
 ONLY=""
 while (($#)); do
     case "$1" in
         --bench) BENCH=1 ;;
+        --capture) FORCE_CAPTURE=1 ;;
         --keep) KEEP=1 ;;
         --only) ONLY="${2:?--only needs a list of steps}"; shift ;;
         -h|--help) sed -n '2,40p' "$0"; exit 0 ;;
@@ -241,8 +246,10 @@ start_servers() {
 
 # ---------------------------------------------------------------- captures
 
+CAPTURE=1
 capture_start() {
     local name=$1
+    ((CAPTURE)) || return 0
     nsx ip neigh flush dev "$TAP" 2>/dev/null || true
     ip netns exec "$NS" tcpdump -i "$TAP" -s 0 -B 65536 -U -w "$CAPS/$name.pcap" \
         >"$LOGS/tcpdump-$name.log" 2>&1 &
@@ -283,6 +290,7 @@ TSHARK_PREFS=(-o tcp.check_checksum:TRUE -o udp.check_checksum:TRUE -o ip.check_
 check_capture() {
     local name=$1
     shift
+    ((CAPTURE)) || return 0
     local prefs=("${TSHARK_PREFS[@]}")
     [[ " $* " == *" nohttp "* ]] && prefs+=(--disable-protocol http)
     local pcap="$CAPS/$name.pcap" report="$LOGS/tshark-$name.txt" ok=0
@@ -629,22 +637,32 @@ step_smol_big() { smol_fetch smol-big fetch.bin "smolfetch (smoltcp), ${FETCH_MB
 # with the same model between strata0 (kernel) and a TAP of the same name
 # in a second namespace, where strata and smolfetch then run.
 NETEM_PID=""
+kernel_netem_on() {
+    nsx tc qdisc add dev "$TAP" root netem $NETEM 2>"$LOGS/tc.err" || return 1
+    if ((NETEM_INGRESS)); then
+        nsx ip link add "$IFB" type ifb 2>>"$LOGS/tc.err" || return 1
+        nsx ip link set "$IFB" up
+        nsx tc qdisc add dev "$IFB" root netem $NETEM 2>>"$LOGS/tc.err" || return 1
+        nsx tc qdisc add dev "$TAP" handle ffff: ingress 2>>"$LOGS/tc.err" || return 1
+        nsx tc filter add dev "$TAP" parent ffff: matchall \
+            action mirred egress redirect dev "$IFB" 2>>"$LOGS/tc.err" || return 1
+    fi
+    log "kernel netem on $TAP egress$( ((NETEM_INGRESS)) && echo ' and ingress (ifb)'): $NETEM"
+}
+kernel_netem_off() {
+    nsx tc qdisc del dev "$TAP" root 2>/dev/null
+    nsx tc qdisc del dev "$TAP" ingress 2>/dev/null
+    nsx ip link del "$IFB" 2>/dev/null
+    return 0
+}
 netem_arg() { # netem_arg WORD [N]: the Nth number after WORD in $NETEM
     awk -v w="$1" -v n="${2:-1}" '{ for (i = 1; i <= NF; i++) if ($i == w) { v = $(i + n); gsub(/[%a-z]/, "", v); print v; exit } }' <<<"$NETEM"
 }
 netem_on() {
-    if nsx tc qdisc add dev "$TAP" root netem $NETEM 2>"$LOGS/tc.err"; then
-        if ((NETEM_INGRESS)); then
-            nsx ip link add "$IFB" type ifb || return 1
-            nsx ip link set "$IFB" up
-            nsx tc qdisc add dev "$IFB" root netem $NETEM || return 1
-            nsx tc qdisc add dev "$TAP" handle ffff: ingress || return 1
-            nsx tc filter add dev "$TAP" parent ffff: matchall \
-                action mirred egress redirect dev "$IFB" || return 1
-        fi
-        log "kernel netem on $TAP egress$( ((NETEM_INGRESS)) && echo ' and ingress (ifb)'): $NETEM"
+    if kernel_netem_on; then
         return 0
     fi
+    kernel_netem_off
     local wire="$NS-wire"
     ip netns add "$wire" || return 1
     ip netns exec "$wire" sysctl -qw net.ipv6.conf.all.disable_ipv6=1 net.ipv6.conf.default.disable_ipv6=1
@@ -672,13 +690,11 @@ netem_on() {
     done
     [[ -e "$WORK/netem.ready" ]] || { echo "netem.py did not start: $(cat "$LOGS/netem-$CURRENT_STEP.log")" >&2; return 1; }
     STRATA_NS=$wire
-    log "no kernel netem ($(tr -d '\n' <"$LOGS/tc.err")): interop/netem.py between $TAP and $wire/$TAP, $dirs: $NETEM"
+    log "no kernel netem ($(tr '\n' ' ' <"$LOGS/tc.err")): interop/netem.py between $TAP and $wire/$TAP, $dirs: $NETEM"
 }
 
 netem_off() {
-    nsx tc qdisc del dev "$TAP" root 2>/dev/null
-    nsx tc qdisc del dev "$TAP" ingress 2>/dev/null
-    nsx ip link del "$IFB" 2>/dev/null
+    kernel_netem_off
     if [[ -n "$NETEM_PID" ]]; then
         kill -TERM "$NETEM_PID" 2>/dev/null
         wait "$NETEM_PID" 2>/dev/null
@@ -780,12 +796,17 @@ make_files
 start_servers
 
 if ((BENCH)); then
-    step fetch-big 200 step_fetch_big
-    step smol-big 200 step_smol_big
-    step serve-big 150 step_serve_big
-    step netem-fetch 260 step_netem_fetch
-    step netem-smol 260 step_netem_smol
-    step netem-serve 260 step_netem_serve
+    ((FORCE_CAPTURE)) || CAPTURE=0
+    for r in $(seq 1 "${INTEROP_REPEAT:-3}"); do
+        step "fetch-big-r$r" 200 step_fetch_big
+        step "smol-big-r$r" 200 step_smol_big
+        step "serve-big-r$r" 150 step_serve_big
+    done
+    for r in $(seq 1 "${INTEROP_REPEAT:-3}"); do
+        step "netem-fetch-r$r" 260 step_netem_fetch
+        step "netem-smol-r$r" 260 step_netem_smol
+        step "netem-serve-r$r" 260 step_netem_serve
+    done
 else
     step ping-linux 60 step_ping_linux
     step ping-strata 90 step_ping_strata
@@ -805,6 +826,19 @@ log "speed (MB/s = 10^6 bytes per second, wall time of the whole transfer):"
 for line in "${RESULTS[@]}"; do
     echo "  $line"
 done
+if ((${#RESULTS[@]})); then
+    echo
+    log "median per transfer (MB/s):"
+    printf '%s\n' "${RESULTS[@]}" | awk '
+        { label = substr($0, 1, 44); sub(/ +$/, "", label); v[label] = v[label] " " $(NF - 6); n[label]++; order[label] = order[label] ? order[label] : ++k; names[k] = label }
+        END {
+            for (i = 1; i <= k; i++) {
+                l = names[i]; m = split(substr(v[l], 2), a, " ")
+                for (x = 1; x <= m; x++) for (y = x + 1; y <= m; y++) if (a[y] + 0 < a[x] + 0) { t = a[x]; a[x] = a[y]; a[y] = t }
+                printf "  %-44s %10.1f MB/s  (median of %d: %s)\n", l, (m % 2) ? a[(m + 1) / 2] : (a[m / 2] + a[m / 2 + 1]) / 2, m, substr(v[l], 2)
+            }
+        }'
+fi
 echo
 log "passed: ${PASSED[*]:-none}"
 if ((${#FAILED[@]})); then
