@@ -284,15 +284,17 @@ TSHARK_PREFS=(-o tcp.check_checksum:TRUE -o udp.check_checksum:TRUE -o ip.check_
 #   frag-out  strata must have sent IPv4 fragments
 #   frag-in   Linux must have sent IPv4 fragments
 #   dns-tcp   strata must have opened a TCP connection to port 53
-#   nohttp    do not dissect HTTP: in a bulk transfer, segments of random
-#             body bytes that happen to start like an HTTP line are
-#             reported malformed by the HTTP dissector (seen in practice)
+#   nohttp    do not dissect what the HTTP ports carry: in a bulk transfer
+#             without reassembly, segments of random body bytes are taken
+#             by the HTTP dissector or by heuristic ones (Thrift, ...) and
+#             reported malformed (seen in practice); as raw data, only the
+#             Ethernet/IP/TCP layers are checked
 check_capture() {
     local name=$1
     shift
     ((CAPTURE)) || return 0
     local prefs=("${TSHARK_PREFS[@]}")
-    [[ " $* " == *" nohttp "* ]] && prefs+=(--disable-protocol http)
+    [[ " $* " == *" nohttp "* ]] && prefs+=(-d "tcp.port==$SERVE_PORT,data" -d "tcp.port==$HTTP_PORT,data")
     local pcap="$CAPS/$name.pcap" report="$LOGS/tshark-$name.txt" ok=0
     if [[ ! -s "$pcap" ]]; then
         echo "capture $name: empty" >&2
