@@ -4,11 +4,9 @@ use core::net::Ipv4Addr;
 
 use strata_core::buffer::PacketBuf;
 use strata_core::checksum::Checksum;
-use zerocopy::IntoBytes;
-use zerocopy::network_endian::U16;
 
 use crate::error::{EmitError, ParseError};
-use crate::header::{FLAG_DF, FLAG_MF, FRAGMENT_OFFSET_MASK, HEADER_LEN, Header};
+use crate::header::{FLAG_DF, FLAG_MF, FRAGMENT_OFFSET_MASK, HEADER_LEN};
 use crate::options::Options;
 use crate::packet::Packet;
 use crate::protocol::{Ecn, Protocol};
@@ -135,42 +133,36 @@ impl Repr {
         if self.more_fragments {
             flags |= FLAG_MF;
         }
-        let mut fixed = Header {
-            // IHL 5..=15: options are at most 40 bytes and a multiple of 4.
-            version_ihl: 0x40 | ((self.header_len() / 4) as u8 & 0x0f),
-            tos: (self.dscp << 2) | self.ecn.bits(),
-            total_len: U16::new(total_len),
-            identification: U16::new(self.identification),
-            flags_fragment: U16::new(flags),
-            ttl: self.ttl,
-            protocol: self.protocol.0,
-            checksum: U16::ZERO,
-            src: self.src.octets(),
-            dst: self.dst.octets(),
-        };
-        if let Some((head, options)) = header.split_at_mut_checked(HEADER_LEN) {
-            // Summed from the values rather than from the bytes of `fixed`:
-            // those would be stored narrow and reloaded wide, which stalls
-            // on store forwarding.
-            let mut sum = Checksum::new();
-            sum.add_u32(
-                (u32::from(fixed.version_ihl) << 24)
-                    | (u32::from(fixed.tos) << 16)
-                    | u32::from(total_len),
-            );
-            sum.add_u32((u32::from(self.identification) << 16) | u32::from(flags));
-            sum.add_u16((u16::from(self.ttl) << 8) | u16::from(self.protocol.0));
-            sum.add_ipv4(self.src);
-            sum.add_ipv4(self.dst);
-            let opts = self.options.as_bytes();
-            if !opts.is_empty() {
-                // The options are padded to whole words, so they can be
-                // summed on their own.
-                sum.add_bytes(opts);
-                options.copy_from_slice(opts);
+        // IHL 5..=15: options are at most 40 bytes and a multiple of 4.
+        let version_ihl = 0x40 | ((self.header_len() / 4) as u8 & 0x0f);
+        let tos = (self.dscp << 2) | self.ecn.bits();
+        // The header as 32-bit words, summed and stored from the same
+        // values: summing the bytes of a just-written header would stall on
+        // store forwarding (narrow stores, wide reloads).
+        let w0 = u32::from_be_bytes([version_ihl, tos, 0, 0]) | u32::from(total_len);
+        let w1 = (u32::from(self.identification) << 16) | u32::from(flags);
+        let src = u32::from(self.src);
+        let dst = u32::from(self.dst);
+        let mut sum = Checksum::new();
+        sum.add_u32(w0);
+        sum.add_u32(w1);
+        sum.add_u16((u16::from(self.ttl) << 8) | u16::from(self.protocol.0));
+        sum.add_u32(src);
+        sum.add_u32(dst);
+        if let Some((head, options)) = header.split_first_chunk_mut::<HEADER_LEN>() {
+            if !self.options.is_empty() {
+                sum.add_checksum(copy_options(self.options.as_bytes(), options));
             }
-            fixed.checksum = U16::new(sum.finish());
-            head.copy_from_slice(fixed.as_bytes());
+            let w2 =
+                u32::from_be_bytes([self.ttl, self.protocol.0, 0, 0]) | u32::from(sum.finish());
+            let [a0, a1, a2, a3] = w0.to_be_bytes();
+            let [b0, b1, b2, b3] = w1.to_be_bytes();
+            let [c0, c1, c2, c3] = w2.to_be_bytes();
+            let [s0, s1, s2, s3] = src.to_be_bytes();
+            let [d0, d1, d2, d3] = dst.to_be_bytes();
+            *head = [
+                a0, a1, a2, a3, b0, b1, b2, b3, c0, c1, c2, c3, s0, s1, s2, s3, d0, d1, d2, d3,
+            ];
         }
     }
 
@@ -240,4 +232,16 @@ impl<'a> arbitrary::Arbitrary<'a> for Repr {
             options,
         })
     }
+}
+
+/// Copies the options (padded to whole words) behind the fixed header and
+/// returns their sum; out of line, as most packets carry none.
+#[inline(never)]
+fn copy_options(options: &[u8], out: &mut [u8]) -> Checksum {
+    if let Some(out) = out.get_mut(..options.len()) {
+        out.copy_from_slice(options);
+    }
+    let mut sum = Checksum::new();
+    sum.add_bytes(options);
+    sum
 }

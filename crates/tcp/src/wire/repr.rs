@@ -2,14 +2,11 @@
 
 use core::net::Ipv4Addr;
 
-use strata_core::buffer::PacketBuf;
-use strata_core::checksum::pseudo_header;
-use zerocopy::FromBytes;
-
-use super::segment::Header;
 use super::{
     EmitError, Flags, HEADER_LEN, MAX_OPTIONS_LEN, Options, PROTOCOL, ParseError, Segment,
 };
+use strata_core::buffer::PacketBuf;
+use strata_core::checksum::{Checksum, pseudo_header};
 
 /// A TCP header in owned form. The data offset and checksum are derived
 /// when emitting; reserved bits are always sent as zero.
@@ -142,14 +139,30 @@ impl Repr {
             available,
         };
         let (head, payload) = segment.split_at_mut_checked(header_len).ok_or(too_small)?;
-        let (header, options) = Header::mut_from_prefix(head).map_err(|_| too_small)?;
+        let (header, options) = head
+            .split_first_chunk_mut::<HEADER_LEN>()
+            .ok_or(too_small)?;
         // header_len is at most 60, so the data offset fits its 4 bits.
         let offset_flags = (((header_len / 4) as u16) << 12) | self.flags.bits();
+        // The header as five 32-bit words; the same values are summed and
+        // stored, so nothing is read back from the bytes just written.
+        let ports = (u32::from(self.src_port) << 16) | u32::from(self.dst_port);
+        let offset_window = (u32::from(offset_flags) << 16) | u32::from(self.window);
+        // Stored first, checksum field zero, so these values need not stay
+        // live in registers across the payload sum.
+        let [p0, p1, p2, p3] = ports.to_be_bytes();
+        let [s0, s1, s2, s3] = self.seq.to_be_bytes();
+        let [a0, a1, a2, a3] = self.ack.to_be_bytes();
+        let [o0, o1, o2, o3] = offset_window.to_be_bytes();
+        let [u0, u1] = self.urgent.to_be_bytes();
+        *header = [
+            p0, p1, p2, p3, s0, s1, s2, s3, a0, a1, a2, a3, o0, o1, o2, o3, 0, 0, u0, u1,
+        ];
         let mut c = pseudo_header(src, dst, PROTOCOL, len);
-        c.add_u32((u32::from(self.src_port) << 16) | u32::from(self.dst_port));
+        c.add_u32(ports);
         c.add_u32(self.seq);
         c.add_u32(self.ack);
-        c.add_u32((u32::from(offset_flags) << 16) | u32::from(self.window));
+        c.add_u32(offset_window);
         c.add_u16(self.urgent);
         match shape {
             Shape::None => {}
@@ -167,21 +180,22 @@ impl Repr {
                 c.add_u32(tsval);
                 c.add_u32(tsecr);
             }
-            Shape::Other(_) => {
-                self.options.emit(options)?;
-                c.add_bytes(options);
-            }
+            Shape::Other(_) => c.add_checksum(self.emit_other_options(options)?),
         }
         c.add_bytes(payload);
-        header.src_port.set(self.src_port);
-        header.dst_port.set(self.dst_port);
-        header.seq.set(self.seq);
-        header.ack.set(self.ack);
-        header.offset_flags.set(offset_flags);
-        header.window.set(self.window);
-        header.checksum.set(c.finish());
-        header.urgent.set(self.urgent);
+        let [_, _, _, _, _, _, _, _, _, _, _, _, _, _, _, _, c0, c1, _, _] = header;
+        [*c0, *c1] = c.finish().to_be_bytes();
         Ok(())
+    }
+
+    /// Writes options other than the two common shapes and returns their
+    /// sum; out of line, as they ride only on SYNs and SACKs.
+    #[inline(never)]
+    fn emit_other_options(&self, options: &mut [u8]) -> Result<Checksum, EmitError> {
+        self.options.emit(options)?;
+        let mut c = Checksum::new();
+        c.add_bytes(options);
+        Ok(c)
     }
 
     /// Claims the header's bytes of headroom in front of `pkt`, whose
