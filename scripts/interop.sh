@@ -150,6 +150,10 @@ need_tools() {
         echo "interop: missing tools: ${missing[*]}" >&2
         exit 1
     fi
+    if [[ ! -c /dev/net/tun ]]; then
+        echo "interop: no /dev/net/tun (TUN/TAP support) on this machine" >&2
+        exit 1
+    fi
     if [[ $(id -u) -ne 0 ]]; then
         echo "interop: needs root (network namespaces, TAP devices)" >&2
         exit 1
