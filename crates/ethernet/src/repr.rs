@@ -160,7 +160,7 @@ impl Repr {
     /// # Errors
     /// [`EmitError::BufferTooSmall`] if the headroom is short, or any error
     /// of [`Repr::check`]; the packet is unchanged on error.
-    #[inline]
+    #[inline(always)]
     pub fn prepend<B: AsRef<[u8]> + AsMut<[u8]>>(
         &self,
         pkt: &mut PacketBuf<B>,

@@ -123,7 +123,7 @@ impl Repr {
     /// header's share of the sum comes from the field values rather than
     /// from re-reading the bytes just stored: one wide load spanning
     /// several narrow stores cannot be store-forwarded and stalls.
-    #[inline]
+    #[inline(always)]
     fn write(
         &self,
         segment: &mut [u8],
@@ -205,7 +205,7 @@ impl Repr {
     /// [`EmitError::PayloadLengthMismatch`] if the contents are not
     /// `payload_len` bytes, [`EmitError::BufferTooSmall`] without enough
     /// headroom, and as [`Repr::emit`]. On error the packet is unchanged.
-    #[inline]
+    #[inline(always)]
     pub fn prepend<B: AsRef<[u8]> + AsMut<[u8]>>(
         &self,
         pkt: &mut PacketBuf<B>,
