@@ -2,19 +2,30 @@
 //!
 //! strata is a userspace TCP/IP stack built as one crate per layer
 //! (`strata-ethernet`, `strata-arp`, `strata-ipv4`, `strata-udp`,
-//! `strata-tcp`, `strata-dns`). This crate puts them together. For now it
-//! offers:
+//! `strata-tcp`, `strata-dns`, and the socket table `strata-socket`). This
+//! crate puts them together into a host and a command line:
 //!
-//! - [`decode`]: dissection of a captured frame, layer by layer, into named
-//!   fields (Wireshark's display-filter names), printed as a tree or as
-//!   JSON: what `strata decode` shows;
-//! - [`capture`]: reading pcap and pcapng files frame by frame;
+//! - [`iface`]: the [`Interface`](iface::Interface), a host: MAC and IPv4
+//!   configuration, routes, the ARP cache, fragment reassembly, ICMP and the
+//!   socket table, driven by `poll(now, device)` and `poll_at()`;
 //! - [`device`]: the [`Device`](device::Device) trait the host sends and
 //!   receives Ethernet frames through, and the devices: an in-memory pair,
 //!   a pcap writer and a fault injector that wrap any device, and a Linux
-//!   TAP interface.
+//!   TAP interface;
+//! - [`net`]: blocking sockets shaped like `std::net` (`TcpStream`,
+//!   `TcpListener`, `UdpSocket`) over hosts driven by a simulated clock
+//!   ([`net::SimNet`]) or the real one ([`net::RealtimeNet`]);
+//! - [`demo`]: `strata demo`, two hosts on an in-memory link telling the
+//!   story of a name lookup, a TCP connection, an HTTP exchange and a close;
+//! - [`cmd`]: `strata ping`, `resolve`, `fetch` and `serve` over a TAP
+//!   device;
+//! - [`decode`]: dissection of a captured frame, layer by layer, into named
+//!   fields (Wireshark's display-filter names), printed as a tree or as
+//!   JSON: what `strata decode` shows;
+//! - [`capture`]: reading pcap and pcapng files frame by frame.
 //!
-//! The host interface, devices and the other subcommands come later.
+//! The [`net`] module documentation shows two hosts talking TCP through
+//! blocking sockets; the example below takes one frame apart.
 //!
 //! # Example
 //!
