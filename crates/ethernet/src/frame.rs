@@ -38,25 +38,25 @@ static NO_TAG: Tag = Tag {
 
 /// Which VLAN tags a parsed frame has, which fixes every field's offset.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[repr(u8)]
 enum Tags {
     /// `dst src type`
-    None,
+    None = 0,
     /// `dst src 8100 tci type`
-    Customer,
+    Customer = 1,
     /// `dst src 88a8 tci type`
-    Service,
+    Service = 2,
     /// `dst src 88a8 tci 8100 tci type`
-    ServiceCustomer,
+    ServiceCustomer = 3,
 }
 
 impl Tags {
     #[inline]
     const fn header_len(self) -> usize {
-        match self {
-            Tags::None => HEADER_LEN,
-            Tags::Customer | Tags::Service => HEADER_LEN + VLAN_TAG_LEN,
-            Tags::ServiceCustomer => HEADER_LEN + 2 * VLAN_TAG_LEN,
-        }
+        // Bit 0 of the discriminant is the C-tag, bit 1 the S-tag: one tag
+        // length per bit, without a branch.
+        let bits = self as usize;
+        HEADER_LEN + VLAN_TAG_LEN * ((bits & 1) + (bits >> 1))
     }
 
     /// Offset of the C-tag's TCI.
@@ -114,6 +114,9 @@ impl Tags {
 pub struct Frame<T> {
     buffer: T,
     tags: Tags,
+    /// The type field after the last tag, read once by `parse` so that
+    /// dispatching on it needs no second look at the tags.
+    ethertype: EtherType,
 }
 
 impl<T: AsRef<[u8]>> Frame<T> {
@@ -127,13 +130,38 @@ impl<T: AsRef<[u8]>> Frame<T> {
     pub fn parse(buffer: T) -> Result<Self, ParseError> {
         let bytes = buffer.as_ref();
         let available = bytes.len();
-        let Ok((header, mut rest)) = Header::ref_from_prefix(bytes) else {
+        let Ok((header, rest)) = Header::ref_from_prefix(bytes) else {
             return Err(ParseError::Truncated {
                 needed: HEADER_LEN,
                 available,
             });
         };
-        let mut ethertype = header.ethertype.get();
+        let ethertype = header.ethertype.get();
+        // Untagged frames, nearly all of them, are settled by the two
+        // comparisons; the tag walk stays out of their way.
+        if ethertype != EtherType::QINQ.0 && ethertype != EtherType::VLAN.0 {
+            return Ok(Self {
+                buffer,
+                tags: Tags::None,
+                ethertype: EtherType(ethertype),
+            });
+        }
+        let (tags, ethertype) = Self::walk_tags(ethertype, rest, available)?;
+        Ok(Self {
+            buffer,
+            tags,
+            ethertype: EtherType(ethertype),
+        })
+    }
+
+    /// The tags announced by a header whose type field is a TPID; `rest` is
+    /// what follows the 14-byte header.
+    #[inline(never)]
+    fn walk_tags(
+        mut ethertype: u16,
+        mut rest: &[u8],
+        available: usize,
+    ) -> Result<(Tags, u16), ParseError> {
         let mut tags = Tags::None;
         if ethertype == EtherType::QINQ.0 {
             let Ok((tag, after)) = Tag::ref_from_prefix(rest) else {
@@ -144,15 +172,16 @@ impl<T: AsRef<[u8]>> Frame<T> {
             tags = Tags::Service;
         }
         if ethertype == EtherType::VLAN.0 {
-            if Tag::ref_from_prefix(rest).is_err() {
+            let Ok((tag, _)) = Tag::ref_from_prefix(rest) else {
                 return Err(truncated_tag(tags.header_len(), available));
-            }
+            };
+            ethertype = tag.ethertype.get();
             tags = match tags {
                 Tags::Service => Tags::ServiceCustomer,
                 _ => Tags::Customer,
             };
         }
-        Ok(Self { buffer, tags })
+        Ok((tags, ethertype))
     }
 
     #[inline]
@@ -190,11 +219,7 @@ impl<T: AsRef<[u8]>> Frame<T> {
     #[inline]
     #[must_use]
     pub fn ethertype(&self) -> EtherType {
-        let raw = match self.tags {
-            Tags::None => self.header().ethertype,
-            tags => self.tag_at(tags.header_len() - VLAN_TAG_LEN).ethertype,
-        };
-        EtherType(raw.get())
+        self.ethertype
     }
 
     /// The type field holds an IEEE 802.3 length (below `0x0600`), so the
@@ -307,6 +332,7 @@ impl<T: AsRef<[u8]> + AsMut<[u8]>> Frame<T> {
         if is_ambiguous(self.tags, ethertype) {
             return Err(EmitError::AmbiguousEtherType { ethertype });
         }
+        self.ethertype = ethertype;
         match self.tags {
             Tags::None => {
                 if let Some(h) = self.header_mut() {
