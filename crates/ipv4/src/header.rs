@@ -55,7 +55,7 @@ impl Header {
     ///
     /// The fixed part has a constant length, so the word loop unrolls into a
     /// handful of adds; the generic slice sum is only paid for options.
-    #[inline]
+    #[inline(always)]
     pub(crate) fn sum(&self, options: &[u8]) -> Checksum {
         let mut c = Checksum::new();
         for word in self.as_bytes().chunks_exact(4) {

@@ -336,7 +336,7 @@ impl<T: AsRef<[u8]>> Packet<T> {
     }
 
     /// Whether the header checksum verifies.
-    #[inline]
+    #[inline(always)]
     #[must_use]
     pub fn verify_checksum(&self) -> bool {
         // A header that sums (checksum field included) to all ones verifies.

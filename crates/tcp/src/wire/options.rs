@@ -118,9 +118,16 @@ const fn length_ok(kind: u8, len: u8) -> bool {
 pub fn validate(options: &[u8]) -> Result<(), ParseError> {
     // NOP, NOP, timestamps: the options of nearly every segment after the
     // handshake, settled by one comparison.
-    if options.len() == 12 && options.starts_with(&[1, 1, 8, 10]) {
+    if options.is_empty() || options.len() == 12 && options.starts_with(&[1, 1, 8, 10]) {
         return Ok(());
     }
+    validate_walk(options)
+}
+
+/// The option-by-option walk of [`validate`], kept out of line so the
+/// common cases above inline into `Segment::parse` without it.
+#[inline(never)]
+fn validate_walk(options: &[u8]) -> Result<(), ParseError> {
     let mut at = 0;
     while let Some(&kind) = options.get(at) {
         match kind {

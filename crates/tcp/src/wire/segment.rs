@@ -299,7 +299,7 @@ impl<T: AsRef<[u8]>> Segment<T> {
         c.finish()
     }
 
-    #[inline]
+    #[inline(always)]
     fn sum(&self, src: Ipv4Addr, dst: Ipv4Addr) -> Checksum {
         let bytes = self.buffer.as_ref();
         // `parse` bounded the length to 16 bits.
