@@ -117,6 +117,8 @@ pub struct Frame<T> {
     /// The type field after the last tag, read once by `parse` so that
     /// dispatching on it needs no second look at the tags.
     ethertype: EtherType,
+    /// `tags.header_len()`, kept so that slicing off the header is one add.
+    header_len: u8,
 }
 
 impl<T: AsRef<[u8]>> Frame<T> {
@@ -144,6 +146,7 @@ impl<T: AsRef<[u8]>> Frame<T> {
                 buffer,
                 tags: Tags::None,
                 ethertype: EtherType(ethertype),
+                header_len: HEADER_LEN as u8,
             });
         }
         let (tags, ethertype) = Self::walk_tags(ethertype, rest, available)?;
@@ -151,6 +154,8 @@ impl<T: AsRef<[u8]>> Frame<T> {
             buffer,
             tags,
             ethertype: EtherType(ethertype),
+            // At most 22.
+            header_len: tags.header_len() as u8,
         })
     }
 
@@ -259,7 +264,7 @@ impl<T: AsRef<[u8]>> Frame<T> {
     #[inline]
     #[must_use]
     pub fn header_len(&self) -> usize {
-        self.tags.header_len()
+        usize::from(self.header_len)
     }
 
     /// The header bytes, tags included.
