@@ -147,6 +147,11 @@ impl Assembler {
         self.recent.iter().take(self.recent_len.min(max)).copied()
     }
 
+    /// One past the highest octet held, if any.
+    pub(crate) fn end(&self) -> Option<u64> {
+        self.ranges.last().map(|&(_, e)| e)
+    }
+
     /// Every held range, lowest first.
     #[cfg(test)]
     pub(crate) fn ranges(&self) -> &[(u64, u64)] {

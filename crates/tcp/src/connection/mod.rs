@@ -87,6 +87,7 @@ mod rack;
 mod ring;
 mod rtt;
 mod scoreboard;
+mod settings;
 mod state;
 mod stats;
 mod timer;
@@ -113,6 +114,7 @@ pub use error::Error;
 pub use event::Event;
 pub use input::INVALID_ACK_INTERVAL;
 pub use output::Transmit;
+pub use settings::MIN_PATH_MSS;
 pub use state::State;
 pub use stats::Stats;
 
@@ -184,6 +186,21 @@ struct ResetReply {
 
 /// One TCP connection: the RFC 9293 state machine with its buffers,
 /// timers, retransmission and congestion control.
+///
+/// Most of its [`Config`] is fixed when it is made; a socket layer can
+/// change these while it lives:
+///
+/// - [`Connection::set_path_mtu`] / [`Connection::set_send_mss`]: an ICMP
+///   "fragmentation needed" (RFC 1191) or a PLPMTUD result (RFC 8899)
+///   caps the send MSS, not below [`MIN_PATH_MSS`]; queued and lost data
+///   is cut to the new size when it is next sent.
+/// - [`Connection::set_nagle`]: `TCP_NODELAY`; off, a held small segment
+///   leaves at the next [`Connection::poll_transmit`].
+/// - [`Connection::set_keepalive`] / [`Connection::set_keepalive_config`]:
+///   keepalive on, off or retimed; the timer restarts from the given time.
+/// - [`Connection::set_send_buffer`] / [`Connection::set_recv_buffer`]:
+///   the buffers resized (reallocated), never below the bytes held nor,
+///   for the receive side, below the window already advertised.
 #[derive(Debug)]
 pub struct Connection {
     state: State,
@@ -219,6 +236,9 @@ pub struct Connection {
 
     // Negotiated.
     peer_mss: u16,
+    /// Cap on segment size from the path (ICMP "fragmentation needed" or
+    /// the caller's PLPMTUD), via [`Connection::set_send_mss`].
+    path_mss: u16,
     /// Both SYNs carried window scale options.
     ws_ok: bool,
     snd_shift: u8,
@@ -352,6 +372,7 @@ impl Connection {
             fin_queued: false,
             want_writable: false,
             peer_mss: DEFAULT_MSS,
+            path_mss: u16::MAX,
             ws_ok: false,
             snd_shift: 0,
             rcv_shift: 0,
@@ -1047,9 +1068,16 @@ impl Connection {
         self.fin_queued && self.snd_una > self.data_end()
     }
 
+    /// Eff.snd.MSS (RFC 9293 §3.7.1): what the peer accepts, what we
+    /// chose to send at most and what the path carries, options included.
+    #[inline]
+    fn eff_mss(&self) -> u64 {
+        u64::from(self.peer_mss.min(self.config.mss).min(self.path_mss))
+    }
+
     /// Segment payload size for congestion accounting (SMSS).
     fn smss(&self) -> u64 {
-        let base = u64::from(self.peer_mss.min(self.config.mss));
+        let base = self.eff_mss();
         let ts = if self.ts_ok { TS_OPTION_LEN } else { 0 };
         base.saturating_sub(ts).max(1)
     }

@@ -439,7 +439,10 @@ impl Connection {
     /// steps receiver SWS avoidance allows (RFC 9293 §3.8.6.2.2) and never
     /// back.
     fn advertise(&mut self) -> u16 {
-        let edge = self.rcv_read + self.recv_buf.capacity() as u64;
+        // A buffer grown after the handshake may hold more than the
+        // window field can say at the shift agreed then.
+        let field_max = u64::from(u16::MAX) << self.rcv_shift;
+        let edge = (self.rcv_read + self.recv_buf.capacity() as u64).min(self.rcv_nxt + field_max);
         if edge >= self.rcv_adv + self.sws_threshold() {
             self.rcv_adv = edge;
         }
@@ -532,7 +535,7 @@ impl Connection {
         let options = self.segment_options(now);
         let header_len = HEADER_LEN + options.wire_len();
         let room = buf.len().checked_sub(header_len)? as u64;
-        let base_mss = u64::from(self.peer_mss.min(self.config.mss));
+        let base_mss = self.eff_mss();
         let max_payload = base_mss
             .saturating_sub(options.wire_len() as u64)
             .max(1)

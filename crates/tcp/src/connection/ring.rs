@@ -133,6 +133,27 @@ impl Ring {
         // sit beyond the contents (out-of-order data) at their offsets.
     }
 
+    /// Reallocates to `capacity` bytes, keeping the first `capacity` bytes
+    /// from the head: the contents and, beyond them, any bytes written
+    /// ahead with [`Ring::write_at`]. The caller keeps `capacity` at least
+    /// as large as what it must not lose.
+    pub(crate) fn resize(&mut self, capacity: usize) {
+        let mut storage = vec![0; capacity].into_boxed_slice();
+        let (front, back) = self.storage.split_at(self.head.min(self.storage.len()));
+        // Logical order: from the head to the end, then the wrapped part.
+        let mut at = 0;
+        for part in [back, front] {
+            let n = part.len().min(capacity - at);
+            if let (Some(dst), Some(src)) = (storage.get_mut(at..at + n), part.get(..n)) {
+                dst.copy_from_slice(src);
+            }
+            at += n;
+        }
+        self.storage = storage;
+        self.head = 0;
+        self.len = self.len.min(capacity);
+    }
+
     /// Moves bytes from the front into `out`; returns how many.
     pub(crate) fn pop(&mut self, out: &mut [u8]) -> usize {
         let n = self.peek(0, out);
@@ -174,6 +195,29 @@ mod tests {
         assert_eq!(&out, b"0123XYZW");
         assert_eq!(r.write_at(7, b"abc"), 1);
         assert_eq!(r.write_at(9, b"abc"), 0);
+    }
+
+    #[test]
+    fn resize_keeps_contents_and_bytes_ahead() {
+        let mut r = Ring::new(8);
+        r.push(b"abcdef");
+        r.discard(5);
+        // Contents "f" at physical 5; out-of-order bytes wrap around.
+        assert_eq!(r.write_at(2, b"XYZ"), 3);
+        r.resize(16);
+        assert_eq!(r.capacity(), 16);
+        assert_eq!(r.len(), 1);
+        r.extend(4);
+        let mut out = [0u8; 8];
+        assert_eq!(r.pop(&mut out), 5);
+        assert_eq!(&out[..5], b"f\0XYZ");
+        // Shrinking keeps what is held.
+        r.push(b"0123456789");
+        r.resize(10);
+        let mut all = [0u8; 16];
+        assert_eq!(r.peek(0, &mut all), 10);
+        assert_eq!(&all[..10], b"0123456789");
+        assert_eq!(r.free(), 0);
     }
 
     #[test]
