@@ -5,7 +5,8 @@
 #   scripts/interop.sh [--bench] [--keep] [--only STEP,...]
 #
 #   --bench   the speed runs only (strata fetch vs smolfetch, clean and
-#             under netem; strata serve vs curl), each INTEROP_REPEAT
+#             under netem; curl from strata serve and from smolfetch
+#             --serve, the smoltcp server), each INTEROP_REPEAT
 #             times (default 3), alternating, with a MB/s table and the
 #             medians; no captures (tcpdump would compete for the CPU)
 #             unless --capture
@@ -33,6 +34,7 @@
 #   INTEROP_FETCH_MB size of the clean strata fetch (default 256)
 #   INTEROP_SERVE_MB size of the big curl download from strata (64)
 #   INTEROP_NETEM_MB size of each transfer under netem (16)
+#   INTEROP_NETEM_SMOL_MB  the smoltcp server's under netem (4, bench only)
 #   INTEROP_NETEM    the netem parameters (the issue's impairment)
 #   INTEROP_NETEM_INGRESS  1 (default): also impair what strata sends, by
 #                    redirecting strata0's ingress through an ifb device
@@ -65,6 +67,7 @@ done
 FETCH_MB=${INTEROP_FETCH_MB:-256}
 SERVE_MB=${INTEROP_SERVE_MB:-64}
 NETEM_MB=${INTEROP_NETEM_MB:-16}
+NETEM_SMOL_MB=${INTEROP_NETEM_SMOL_MB:-4}
 NETEM=${INTEROP_NETEM:-"loss 2% delay 10ms 5ms reorder 5% duplicate 1%"}
 NETEM_INGRESS=${INTEROP_NETEM_INGRESS:-1}
 
@@ -214,6 +217,7 @@ make_files() {
     head -c $((SERVE_MB << 20)) /dev/urandom >"$WWW/serve.bin"
     head -c $((FETCH_MB << 20)) /dev/urandom >"$WWW/fetch.bin"
     head -c $((NETEM_MB << 20)) /dev/urandom >"$WWW/netem.bin"
+    head -c $((NETEM_SMOL_MB << 20)) /dev/urandom >"$WWW/netem-small.bin"
     (cd "$WWW" && find . -type f -print0 | xargs -0 sha256sum >"$WORK/sums.txt")
 }
 
@@ -450,6 +454,28 @@ start_strata_serve() {
     return 1
 }
 
+# smolfetch --serve, the smoltcp server baseline, as STRATA_PID (one at a time).
+start_smol_serve() {
+    local log=$1
+    ip netns exec "$STRATA_NS" "$SMOLFETCH" --serve "$WWW" --port "$SERVE_PORT" \
+        --tap "$TAP" --addr "$SMOL_IP/24" >"$LOGS/$log" 2>&1 &
+    STRATA_PID=$!
+    PIDS+=("$STRATA_PID")
+    local i
+    for i in $(seq 1 100); do
+        if nsx curl -s -m 1 -o /dev/null "http://$SMOL_IP:$SERVE_PORT/index.html" 2>/dev/null; then
+            return 0
+        fi
+        if ! kill -0 "$STRATA_PID" 2>/dev/null; then
+            echo "smolfetch --serve exited: $(tail -5 "$LOGS/$log")" >&2
+            return 1
+        fi
+        sleep 0.1
+    done
+    echo "smolfetch --serve did not answer within 10 s" >&2
+    return 1
+}
+
 stop_strata() {
     [[ -z "$STRATA_PID" ]] && return 0
     kill -TERM "$STRATA_PID" 2>/dev/null
@@ -477,7 +503,7 @@ check_sum() {
 now() { date +%s.%N; }
 rate() { awk -v b="$1" -v s="$2" 'BEGIN { printf "%.1f", b / s / 1e6 }'; }
 
-record() { RESULTS+=("$(printf '%-44s %10s MB/s  (%s bytes in %s s)' "$1" "$2" "$3" "$4")"); }
+record() { RESULTS+=("$(printf '%-56s %10s MB/s  (%s bytes in %s s)' "$1" "$2" "$3" "$4")"); }
 
 # --- Linux ping -> strata (strata serve is the program that answers)
 step_ping_linux() {
@@ -557,15 +583,22 @@ step_serve_small() {
     return "$rc"
 }
 
-# curl_big STEP FILE BYTES LABEL: curl downloads FILE from strata serve
+# curl_big STEP FILE LABEL LIMIT [smol]: curl downloads FILE from strata
+# serve (or, with smol, from smolfetch --serve, the smoltcp baseline)
 curl_big() {
-    local name=$1 file=$2 label=$3 limit=$4
+    local name=$1 file=$2 label=$3 limit=$4 server=${5:-strata}
     capture_start "$name"
-    start_strata_serve "strata-$name.log" || return 1
+    local ip=$STRATA_IP
+    if [[ "$server" == smol ]]; then
+        ip=$SMOL_IP
+        start_smol_serve "smolserve-$name.log" || return 1
+    else
+        start_strata_serve "strata-$name.log" || return 1
+    fi
     local rc=0 out
     out=$(nsx curl -sS -f -m "$limit" -o "$WORK/out/$name" \
         -w '%{size_download} %{time_total} %{speed_download}' \
-        "http://$STRATA_IP:$SERVE_PORT/$file" 2>>"$LOGS/curl-$name.log") || {
+        "http://$ip:$SERVE_PORT/$file" 2>>"$LOGS/curl-$name.log") || {
         echo "curl $file: $(tail -2 "$LOGS/curl-$name.log")" >&2
         rc=1
     }
@@ -578,7 +611,12 @@ curl_big() {
         record "$label" "$(rate "$bytes" "$secs")" "$bytes" "$secs"
     fi
     rm -f "$WORK/out/$name"
-    check_capture "$name" tcp nohttp || rc=1
+    # The baseline's handshake options are smoltcp's business.
+    if [[ "$server" == smol ]]; then
+        check_capture "$name" nohttp || rc=1
+    else
+        check_capture "$name" tcp nohttp || rc=1
+    fi
     return "$rc"
 }
 
@@ -635,6 +673,16 @@ smol_fetch() {
 }
 
 step_serve_big() { curl_big serve-big serve.bin "curl <- strata serve, ${SERVE_MB} MiB, clean" 120; }
+step_smolserve_big() { curl_big smolserve-big serve.bin "curl <- smolfetch --serve (smoltcp), ${SERVE_MB} MiB, clean" 120 smol; }
+step_netem_smolserve() {
+    netem_on || return 1
+    local rc=0
+    # smoltcp's sender recovers from loss by timeouts (no SACK-based
+    # recovery): ~0.05 MB/s here, so a smaller file than the others.
+    curl_big netem-smolserve netem-small.bin "curl <- smolfetch --serve (smoltcp), ${NETEM_SMOL_MB} MiB, netem" 240 smol || rc=1
+    netem_off
+    return "$rc"
+}
 step_fetch_big() { strata_fetch fetch-big fetch.bin "strata fetch, ${FETCH_MB} MiB, clean" 180; }
 step_smol_big() { smol_fetch smol-big fetch.bin "smolfetch (smoltcp), ${FETCH_MB} MiB, clean" 180; }
 
@@ -807,11 +855,13 @@ if ((BENCH)); then
         step "fetch-big-r$r" 200 step_fetch_big
         step "smol-big-r$r" 200 step_smol_big
         step "serve-big-r$r" 150 step_serve_big
+        step "smolserve-big-r$r" 150 step_smolserve_big
     done
     for r in $(seq 1 "${INTEROP_REPEAT:-3}"); do
         step "netem-fetch-r$r" 260 step_netem_fetch
         step "netem-smol-r$r" 260 step_netem_smol
         step "netem-serve-r$r" 260 step_netem_serve
+        step "netem-smolserve-r$r" 260 step_netem_smolserve
     done
 else
     step ping-linux 60 step_ping_linux
@@ -825,6 +875,8 @@ else
     step netem-fetch 260 step_netem_fetch
     step netem-serve 260 step_netem_serve
     step netem-smol 260 step_netem_smol
+    step smolserve-big 150 step_smolserve_big
+    # netem-smolserve is bench-only: smoltcp's sender takes minutes.
 fi
 
 echo
@@ -836,12 +888,12 @@ if ((${#RESULTS[@]})); then
     echo
     log "median per transfer (MB/s):"
     printf '%s\n' "${RESULTS[@]}" | awk '
-        { label = substr($0, 1, 44); sub(/ +$/, "", label); v[label] = v[label] " " $(NF - 6); n[label]++; order[label] = order[label] ? order[label] : ++k; names[k] = label }
+        { label = substr($0, 1, 56); sub(/ +$/, "", label); v[label] = v[label] " " $(NF - 6); n[label]++; order[label] = order[label] ? order[label] : ++k; names[k] = label }
         END {
             for (i = 1; i <= k; i++) {
                 l = names[i]; m = split(substr(v[l], 2), a, " ")
                 for (x = 1; x <= m; x++) for (y = x + 1; y <= m; y++) if (a[y] + 0 < a[x] + 0) { t = a[x]; a[x] = a[y]; a[y] = t }
-                printf "  %-44s %10.1f MB/s  (median of %d: %s)\n", l, (m % 2) ? a[(m + 1) / 2] : (a[m / 2] + a[m / 2 + 1]) / 2, m, substr(v[l], 2)
+                printf "  %-56s %10.1f MB/s  (median of %d: %s)\n", l, (m % 2) ? a[(m + 1) / 2] : (a[m / 2] + a[m / 2 + 1]) / 2, m, substr(v[l], 2)
             }
         }'
 fi

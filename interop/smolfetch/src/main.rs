@@ -9,10 +9,16 @@
 //!
 //! ```text
 //! smolfetch [--tap NAME] [--addr A.B.C.D/N] [--buffer BYTES] [--timeout SECS] URL -o FILE
+//! smolfetch [--tap NAME] [--addr A.B.C.D/N] [--buffer BYTES] --serve DIR [--port N]
 //! ```
 //!
 //! The last line on stdout is machine-readable:
 //! `smolfetch: bytes=N seconds=S mbps=R` (R in MB/s, 10^6 bytes).
+//!
+//! With `--serve`, it is the other end instead: an HTTP/1.1 server of the
+//! files in DIR (GET only, one response per connection, up to 64
+//! connections at once), so that `curl` downloads can time smoltcp's
+//! sending side against `strata serve`'s. It runs until killed.
 
 use std::fs::File;
 use std::io::{BufWriter, Write};
@@ -25,9 +31,11 @@ use smoltcp::iface::{Config, Interface, SocketSet};
 use smoltcp::phy::{Medium, TunTapInterface, wait as phy_wait};
 use smoltcp::socket::tcp;
 use smoltcp::time::{Duration, Instant};
-use smoltcp::wire::{EthernetAddress, IpAddress, IpCidr, Ipv4Address};
+use smoltcp::wire::{EthernetAddress, IpAddress, IpCidr};
 
 struct Options {
+    serve: Option<String>,
+    port: u16,
     tap: String,
     addr: Ipv4Addr,
     prefix: u8,
@@ -50,6 +58,8 @@ fn parse_args() -> Result<Options, String> {
     let mut timeout = 600;
     let mut url = None;
     let mut output = None;
+    let mut serve = None;
+    let mut port = 80;
     let mut args = std::env::args().skip(1);
     while let Some(arg) = args.next() {
         let mut value = |name: &str| args.next().ok_or(format!("{name} needs a value"));
@@ -67,6 +77,12 @@ fn parse_args() -> Result<Options, String> {
                     .map_err(|e| format!("--timeout: {e}"))?;
             }
             "-o" => output = Some(value("-o")?),
+            "--serve" => serve = Some(value("--serve")?),
+            "--port" => {
+                port = value("--port")?
+                    .parse()
+                    .map_err(|e| format!("--port: {e}"))?
+            }
             "-h" | "--help" => return Err(usage()),
             other if url.is_none() && !other.starts_with('-') => url = Some(other.to_owned()),
             other => return Err(format!("unexpected argument {other}\n{}", usage())),
@@ -75,7 +91,13 @@ fn parse_args() -> Result<Options, String> {
     let (addr, prefix) = cidr
         .split_once('/')
         .ok_or(format!("--addr {cidr}: want A.B.C.D/N"))?;
+    if serve.is_some() {
+        url.get_or_insert_with(String::new);
+        output.get_or_insert_with(String::new);
+    }
     Ok(Options {
+        serve,
+        port,
         tap,
         addr: Ipv4Addr::from_str(addr).map_err(|e| format!("--addr: {e}"))?,
         prefix: prefix.parse().map_err(|e| format!("--addr: {e}"))?,
@@ -161,7 +183,7 @@ fn run(opts: &Options) -> Result<(u64, f64), String> {
     let mut config = Config::new(EthernetAddress([0x02, 0x00, 0x00, 0x5e, 0x00, 0x03]).into());
     config.random_seed = u64::from(std::process::id()) * 0x9e37_79b9_7f4a_7c15;
     let mut iface = Interface::new(config, &mut device, Instant::now());
-    let local = Ipv4Address::from(opts.addr);
+    let local = opts.addr;
     iface.update_ip_addrs(|addrs| {
         let _ = addrs.push(IpCidr::new(IpAddress::Ipv4(local), opts.prefix));
     });
@@ -180,11 +202,7 @@ fn run(opts: &Options) -> Result<(u64, f64), String> {
     {
         let socket = sockets.get_mut::<tcp::Socket>(handle);
         socket
-            .connect(
-                iface.context(),
-                (IpAddress::Ipv4(Ipv4Address::from(server)), port),
-                local_port,
-            )
+            .connect(iface.context(), (IpAddress::Ipv4(server), port), local_port)
             .map_err(|e| format!("connect: {e}"))?;
     }
     let request = format!(
@@ -278,6 +296,121 @@ fn run(opts: &Options) -> Result<(u64, f64), String> {
     Ok((response.received, elapsed))
 }
 
+/// One connection of the server: the request head as it arrives, then
+/// the response being sent.
+struct Conn {
+    handle: smoltcp::iface::SocketHandle,
+    head: Vec<u8>,
+    response: Option<(Vec<u8>, usize)>,
+}
+
+fn respond(dir: &str, head: &[u8]) -> Vec<u8> {
+    let text = String::from_utf8_lossy(head);
+    let mut parts = text.split_whitespace();
+    let (method, target) = (parts.next().unwrap_or(""), parts.next().unwrap_or("/"));
+    let name = target.trim_start_matches('/');
+    let body = if method != "GET" || name.contains("..") {
+        None
+    } else {
+        std::fs::read(std::path::Path::new(dir).join(name)).ok()
+    };
+    match body {
+        Some(body) => {
+            let mut out = format!(
+                "HTTP/1.1 200 OK\r\nContent-Length: {}\r\nContent-Type: application/octet-stream\r\nConnection: close\r\n\r\n",
+                body.len()
+            )
+            .into_bytes();
+            out.extend_from_slice(&body);
+            out
+        }
+        None => {
+            b"HTTP/1.1 404 Not Found\r\nContent-Length: 0\r\nConnection: close\r\n\r\n".to_vec()
+        }
+    }
+}
+
+fn serve(opts: &Options, dir: &str) -> Result<(), String> {
+    let mut device = TunTapInterface::new(&opts.tap, Medium::Ethernet)
+        .map_err(|e| format!("TAP {}: {e}", opts.tap))?;
+    let fd = device.as_raw_fd();
+    let mut config = Config::new(EthernetAddress([0x02, 0x00, 0x00, 0x5e, 0x00, 0x03]).into());
+    config.random_seed = u64::from(std::process::id()) * 0x9e37_79b9_7f4a_7c15;
+    let mut iface = Interface::new(config, &mut device, Instant::now());
+    iface.update_ip_addrs(|addrs| {
+        let _ = addrs.push(IpCidr::new(IpAddress::Ipv4(opts.addr), opts.prefix));
+    });
+    let mut sockets = SocketSet::new(vec![]);
+    let new_listener = |sockets: &mut SocketSet<'static>| -> Result<_, String> {
+        let rx = tcp::SocketBuffer::new(vec![0; 64 * 1024]);
+        let tx = tcp::SocketBuffer::new(vec![0; opts.buffer]);
+        let mut socket = tcp::Socket::new(rx, tx);
+        socket.set_tsval_generator(Some(|| Instant::now().total_millis() as u32));
+        socket
+            .listen(opts.port)
+            .map_err(|e| format!("listen: {e}"))?;
+        Ok(Conn {
+            handle: sockets.add(socket),
+            head: Vec::new(),
+            response: None,
+        })
+    };
+    let mut conns = vec![new_listener(&mut sockets)?];
+    loop {
+        let now = Instant::now();
+        iface.poll(now, &mut device, &mut sockets);
+        // Keep one socket listening while there is room: smoltcp accepts
+        // one connection per listening socket.
+        if conns.len() < 64
+            && conns
+                .iter()
+                .all(|c| !sockets.get::<tcp::Socket>(c.handle).is_listening())
+        {
+            conns.push(new_listener(&mut sockets)?);
+        }
+        let mut finished = Vec::new();
+        for (i, conn) in conns.iter_mut().enumerate() {
+            let socket = sockets.get_mut::<tcp::Socket>(conn.handle);
+            if conn.response.is_none() {
+                while socket.can_recv() {
+                    let _ = socket.recv(|data| {
+                        conn.head.extend_from_slice(data);
+                        (data.len(), ())
+                    });
+                }
+                if conn.head.windows(4).any(|w| w == b"\r\n\r\n") {
+                    conn.response = Some((respond(dir, &conn.head), 0));
+                }
+            }
+            if let Some((body, sent)) = conn.response.as_mut() {
+                while *sent < body.len() && socket.can_send() {
+                    match socket.send_slice(&body[*sent..]) {
+                        Ok(0) | Err(_) => break,
+                        Ok(n) => *sent += n,
+                    }
+                }
+                if *sent == body.len() && socket.send_queue() == 0 {
+                    socket.close();
+                }
+            }
+            let state = socket.state();
+            if !socket.is_listening() && matches!(state, tcp::State::Closed | tcp::State::TimeWait)
+            {
+                finished.push(i);
+            }
+        }
+        for i in finished.into_iter().rev() {
+            let conn = conns.swap_remove(i);
+            sockets.remove(conn.handle);
+        }
+        let delay = iface.poll_delay(now, &sockets);
+        let delay = Some(delay.map_or(Duration::from_millis(100), |d| {
+            d.min(Duration::from_millis(100))
+        }));
+        phy_wait(fd, delay).map_err(|e| format!("wait: {e}"))?;
+    }
+}
+
 fn main() -> ExitCode {
     let opts = match parse_args() {
         Ok(o) => o,
@@ -286,6 +419,15 @@ fn main() -> ExitCode {
             return ExitCode::from(2);
         }
     };
+    if let Some(dir) = opts.serve.clone() {
+        return match serve(&opts, &dir) {
+            Ok(()) => ExitCode::SUCCESS,
+            Err(e) => {
+                eprintln!("smolfetch: {e}");
+                ExitCode::FAILURE
+            }
+        };
+    }
     match run(&opts) {
         Ok((bytes, seconds)) => {
             let mbps = bytes as f64 / seconds.max(1e-9) / 1e6;
