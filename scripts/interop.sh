@@ -501,7 +501,7 @@ check_sum() {
 }
 
 now() { date +%s.%N; }
-rate() { awk -v b="$1" -v s="$2" 'BEGIN { printf "%.1f", b / s / 1e6 }'; }
+rate() { awk -v b="$1" -v s="$2" 'BEGIN { r = b / s / 1e6; printf (r < 10 ? "%.2f" : "%.1f"), r }'; }
 
 record() { RESULTS+=("$(printf '%-56s %10s MB/s  (%s bytes in %s s)' "$1" "$2" "$3" "$4")"); }
 
@@ -893,7 +893,7 @@ if ((${#RESULTS[@]})); then
             for (i = 1; i <= k; i++) {
                 l = names[i]; m = split(substr(v[l], 2), a, " ")
                 for (x = 1; x <= m; x++) for (y = x + 1; y <= m; y++) if (a[y] + 0 < a[x] + 0) { t = a[x]; a[x] = a[y]; a[y] = t }
-                printf "  %-56s %10.1f MB/s  (median of %d: %s)\n", l, (m % 2) ? a[(m + 1) / 2] : (a[m / 2] + a[m / 2 + 1]) / 2, m, substr(v[l], 2)
+                printf "  %-56s %10.2f MB/s  (median of %d: %s)\n", l, (m % 2) ? a[(m + 1) / 2] : (a[m / 2] + a[m / 2 + 1]) / 2, m, substr(v[l], 2)
             }
         }'
 fi
