@@ -302,3 +302,25 @@ fn growing_the_send_buffer_wakes_a_blocked_writer() {
     assert_eq!(read_all(&mut b), data);
     assert_eq!(a.set_send_buffer(100).unwrap(), 100);
 }
+
+#[test]
+fn a_buffer_larger_than_the_window_field_sends_no_needless_updates() {
+    // Without window scaling a 1 MiB buffer still offers at most 65535
+    // bytes; reading a little must not announce a window that cannot grow.
+    let big = Config {
+        window_scaling: false,
+        recv_buffer: 1 << 20,
+        ..cfg()
+    };
+    let (mut a, mut b) = established(cfg(), big);
+    a.send(&pattern(3000, 2)).unwrap();
+    run(&mut a, &mut b, ms(0), ms(100));
+    let mut buf = [0u8; 100];
+    for _ in 0..10 {
+        b.recv(&mut buf).unwrap();
+        none(&mut b, ms(100));
+    }
+    // The buffer grown further changes nothing on the wire either.
+    b.set_recv_buffer(2 << 20).unwrap();
+    none(&mut b, ms(100));
+}

@@ -1475,12 +1475,22 @@ impl Connection {
         if !self.state.can_receive() || !self.state.is_synchronized() {
             return;
         }
-        let edge = self.rcv_read + self.recv_buf.capacity() as u64;
+        let edge = self.window_edge();
         let current = self.rcv_adv.saturating_sub(self.rcv_nxt);
         let offered = edge.saturating_sub(self.rcv_nxt);
         if edge.saturating_sub(self.rcv_adv) >= self.sws_threshold() && offered >= 2 * current {
             self.ack_now = true;
         }
+    }
+
+    /// The right edge of the largest window we could advertise now: the
+    /// end of the receive buffer, but no further than the window field
+    /// reaches at the agreed shift (a buffer grown after the handshake,
+    /// or a large one without window scaling, holds more).
+    #[inline]
+    fn window_edge(&self) -> u64 {
+        let field_max = u64::from(u16::MAX) << self.rcv_shift;
+        (self.rcv_read + self.recv_buf.capacity() as u64).min(self.rcv_nxt + field_max)
     }
 
     /// min(RCV.BUFF / 2, Eff.MSS): the least a window may grow by.

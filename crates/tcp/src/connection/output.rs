@@ -439,10 +439,7 @@ impl Connection {
     /// steps receiver SWS avoidance allows (RFC 9293 §3.8.6.2.2) and never
     /// back.
     fn advertise(&mut self) -> u16 {
-        // A buffer grown after the handshake may hold more than the
-        // window field can say at the shift agreed then.
-        let field_max = u64::from(u16::MAX) << self.rcv_shift;
-        let edge = (self.rcv_read + self.recv_buf.capacity() as u64).min(self.rcv_nxt + field_max);
+        let edge = self.window_edge();
         if edge >= self.rcv_adv + self.sws_threshold() {
             self.rcv_adv = edge;
         }
