@@ -23,7 +23,7 @@ use crate::error::Error;
 use crate::net::emit_udp;
 use crate::ports::{Binding, Transport};
 use crate::table::{Handle, Owner, Proto, Socket, slot_socket_mut};
-use crate::types::{Lookup, SocketKind, Transmit};
+use crate::types::{Lookup, SocketKind, Transmit, TransmitPoll};
 
 /// The resolver's randomness (query IDs, source ports): SipHash-2-4 in
 /// counter mode under a key drawn from the table's source, so the resolver
@@ -59,6 +59,10 @@ pub(crate) struct Dns {
     streams: HashMap<u64, (StreamId, Handle)>,
     /// Query bytes a stream's connection has not taken yet.
     stream_out: HashMap<u64, Vec<u8>>,
+    /// A UDP query that did not fit the buffer `poll_transmit_into` was
+    /// lent: (source port, server, source address, query), sent first next
+    /// time.
+    pub(crate) held: Option<(u16, SocketAddrV4, Ipv4Addr, Vec<u8>)>,
     now: Instant,
 }
 
@@ -87,6 +91,7 @@ impl Dns {
             done: HashMap::new(),
             streams: HashMap::new(),
             stream_out: HashMap::new(),
+            held: None,
             now: Instant::ZERO,
         }
     }
@@ -346,10 +351,28 @@ impl Sockets {
     /// The resolver's next query: a UDP datagram written into `buf`, or a
     /// TCP stream's bytes handed to its connection (which then transmits
     /// like any other).
-    pub(crate) fn poll_dns(&mut self, now: Instant, buf: &mut [u8]) -> Option<Transmit> {
+    pub(crate) fn poll_dns(
+        &mut self,
+        now: Instant,
+        buf: &mut [u8],
+        drop_oversized: bool,
+    ) -> TransmitPoll {
         self.dns.now = now;
+        if let Some((source_port, server, src, payload)) = self.dns.held.take() {
+            match self.dns_datagram(buf, source_port, server, src, payload, drop_oversized) {
+                TransmitPoll::Idle => {}
+                other => return other,
+            }
+        }
         loop {
-            let t = self.dns.resolver.as_mut()?.poll_transmit(now)?;
+            let Some(t) = self
+                .dns
+                .resolver
+                .as_mut()
+                .and_then(|r| r.poll_transmit(now))
+            else {
+                return TransmitPoll::Idle;
+            };
             match t.transport {
                 DnsTransport::Udp { source_port } => {
                     let (SocketAddr::V4(server), Some(src)) =
@@ -358,21 +381,51 @@ impl Sockets {
                         self.stats.udp_send_dropped += 1;
                         continue;
                     };
-                    match emit_udp(buf, source_port, &t.payload, src, server) {
-                        Some(len) => {
-                            return Some(Transmit {
-                                src,
-                                dst: *server.ip(),
-                                protocol: Protocol::UDP,
-                                len,
-                                ttl: self.config.default_ttl,
-                                dont_fragment: false,
-                            });
-                        }
-                        None => self.stats.udp_send_dropped += 1,
+                    match self.dns_datagram(
+                        buf,
+                        source_port,
+                        server,
+                        src,
+                        t.payload,
+                        drop_oversized,
+                    ) {
+                        TransmitPoll::Idle => {}
+                        other => return other,
                     }
                 }
                 DnsTransport::Tcp { stream } => self.dns_tcp_send(now, stream, t.server, t.payload),
+            }
+        }
+    }
+
+    /// Writes one UDP query into `buf`; one that does not fit is dropped
+    /// (`Idle`) or held for a larger buffer (`NeedsBuffer`).
+    fn dns_datagram(
+        &mut self,
+        buf: &mut [u8],
+        source_port: u16,
+        server: SocketAddrV4,
+        src: Ipv4Addr,
+        payload: Vec<u8>,
+        drop_oversized: bool,
+    ) -> TransmitPoll {
+        let needed = strata_udp::HEADER_LEN + payload.len();
+        if needed > buf.len() && !drop_oversized {
+            self.dns.held = Some((source_port, server, src, payload));
+            return TransmitPoll::NeedsBuffer(needed);
+        }
+        match emit_udp(buf, source_port, &payload, src, server) {
+            Some(len) => TransmitPoll::Written(Transmit {
+                src,
+                dst: *server.ip(),
+                protocol: Protocol::UDP,
+                len,
+                ttl: self.config.default_ttl,
+                dont_fragment: false,
+            }),
+            None => {
+                self.stats.udp_send_dropped += 1;
+                TransmitPoll::Idle
             }
         }
     }

@@ -122,7 +122,7 @@ pub use error::Error;
 pub use table::Sockets;
 pub use types::{
     Fd, IcmpError, IcmpErrorKind, Lookup, Readiness, Shutdown, SocketInfo, SocketKind,
-    SocketOption, SocketOptions, Stats, Transmit, UdpDelivery,
+    SocketOption, SocketOptions, Stats, Transmit, TransmitPoll, UdpDelivery,
 };
 
 /// The resolver's types, for [`Sockets::resolve_records`] and

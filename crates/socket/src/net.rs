@@ -13,7 +13,7 @@ use crate::Sockets;
 use crate::api::map_tcp_error;
 use crate::error::Error;
 use crate::table::{Handle, Owner, Proto, Received, slot_socket_mut};
-use crate::types::{IcmpError, IcmpErrorKind, Transmit, UdpDelivery};
+use crate::types::{IcmpError, IcmpErrorKind, Transmit, TransmitPoll, UdpDelivery};
 
 /// Whether `ip` can be one end of a connection (RFC 1122 §4.2.3.10).
 fn unicast(ip: Ipv4Addr) -> bool {
@@ -336,17 +336,62 @@ impl Sockets {
     /// least the MSS plus 60 bytes), and a UDP datagram that does not fit
     /// is dropped and counted in
     /// [`Stats::udp_send_dropped`](crate::Stats::udp_send_dropped) — a host
-    /// that fragments should pass 65,515 bytes so every datagram fits.
+    /// that fragments should pass 65,515 bytes so every datagram fits, or
+    /// use [`poll_transmit_into`](Self::poll_transmit_into), which keeps
+    /// such a datagram and says how large a buffer it needs.
     pub fn poll_transmit(&mut self, now: Instant, buf: &mut [u8]) -> Option<Transmit> {
+        match self.transmit_next(now, buf, true) {
+            TransmitPoll::Written(t) => Some(t),
+            TransmitPoll::NeedsBuffer(_) | TransmitPoll::Idle => None,
+        }
+    }
+
+    /// Like [`poll_transmit`](Self::poll_transmit), but a datagram (or
+    /// reset) that does not fit `buf` is not dropped: it stays first in
+    /// line and [`TransmitPoll::NeedsBuffer`] says how many bytes it needs.
+    /// The next call with a buffer that large sends it. This lets a host
+    /// lend the device's own transmit buffer (MTU-sized) for the common
+    /// case and fall back to a large buffer of its own only for datagrams
+    /// it must fragment.
+    ///
+    /// ```
+    /// # use std::net::{Ipv4Addr, SocketAddrV4};
+    /// # use strata_core::{rand::SplitMix64, time::Instant};
+    /// # use strata_socket::{Sockets, SocketsConfig, SocketKind, TransmitPoll};
+    /// let mut sockets = Sockets::new(SocketsConfig::default(), Box::new(SplitMix64::new(1)));
+    /// sockets.set_addresses(&[Ipv4Addr::new(198, 18, 0, 2)]);
+    /// let fd = sockets.socket(SocketKind::Datagram)?;
+    /// let to = SocketAddrV4::new(Ipv4Addr::new(198, 18, 0, 1), 9);
+    /// sockets.send_to(Instant::ZERO, fd, &[7; 3000], to)?;
+    /// let mut small = [0u8; 1480];
+    /// assert_eq!(sockets.poll_transmit_into(Instant::ZERO, &mut small), TransmitPoll::NeedsBuffer(3008));
+    /// let mut large = vec![0u8; 3008];
+    /// assert!(matches!(sockets.poll_transmit_into(Instant::ZERO, &mut large), TransmitPoll::Written(t) if t.len == 3008));
+    /// # Ok::<(), strata_socket::Error>(())
+    /// ```
+    pub fn poll_transmit_into(&mut self, now: Instant, buf: &mut [u8]) -> TransmitPoll {
+        self.transmit_next(now, buf, false)
+    }
+
+    fn transmit_next(
+        &mut self,
+        now: Instant,
+        buf: &mut [u8],
+        drop_oversized: bool,
+    ) -> TransmitPoll {
         while let Some((src, dst, repr)) = self.resets.pop_front() {
             let len = repr.header_len();
             let Some(out) = buf.get_mut(..len) else {
+                if !drop_oversized {
+                    self.resets.push_front((src, dst, repr));
+                    return TransmitPoll::NeedsBuffer(len);
+                }
                 self.stats.resets_dropped += 1;
                 continue;
             };
             if repr.emit(out, src, dst).is_ok() {
                 self.stats.resets_sent += 1;
-                return Some(Transmit {
+                return TransmitPoll::Written(Transmit {
                     src,
                     dst,
                     protocol: Protocol::TCP,
@@ -356,11 +401,13 @@ impl Sockets {
                 });
             }
         }
-        if let Some(t) = self.poll_dns(now, buf) {
-            return Some(t);
+        match self.poll_dns(now, buf, drop_oversized) {
+            TransmitPoll::Idle => {}
+            other => return other,
         }
         while let Some(h) = self.next_dirty() {
             let mut dropped = 0;
+            let mut needs = None;
             let Some(s) = slot_socket_mut(&mut self.slots, h) else {
                 continue;
             };
@@ -385,7 +432,15 @@ impl Sockets {
                 }),
                 Proto::Udp(u) => {
                     let mut sent = None;
-                    while let Some(d) = u.send.pop_front() {
+                    while let Some(d) = u.send.front() {
+                        let needed = strata_udp::HEADER_LEN.saturating_add(d.data.len());
+                        if needed > buf.len() && !drop_oversized {
+                            needs = Some(needed);
+                            break;
+                        }
+                        let Some(d) = u.send.pop_front() else {
+                            break;
+                        };
                         u.send_bytes = u.send_bytes.saturating_sub(d.data.len());
                         match emit_udp(buf, local_port, &d.data, d.src, d.to) {
                             Some(len) => {
@@ -407,11 +462,16 @@ impl Sockets {
                 Proto::Fresh => None,
             };
             self.stats.udp_send_dropped += dropped;
+            if let Some(needed) = needs {
+                // Still dirty: first in line for the next call.
+                self.requeue_front(h);
+                return TransmitPoll::NeedsBuffer(needed);
+            }
             match out {
                 Some(t) => {
                     self.requeue_front(h);
                     self.rearm(h);
-                    return Some(t);
+                    return TransmitPoll::Written(t);
                 }
                 None => {
                     s.dirty = false;
@@ -427,7 +487,7 @@ impl Sockets {
                 }
             }
         }
-        None
+        TransmitPoll::Idle
     }
 
     /// `after_io` without queueing the socket again.

@@ -145,6 +145,20 @@ pub struct Transmit {
     pub dont_fragment: bool,
 }
 
+/// What [`Sockets::poll_transmit_into`](crate::Sockets::poll_transmit_into)
+/// did with the buffer it was lent.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum TransmitPoll {
+    /// A segment or datagram was written at the start of the buffer.
+    Written(Transmit),
+    /// The next datagram needs a buffer of this many bytes (transport
+    /// header plus payload); it stays queued, first in line, until a call
+    /// lends a buffer that large.
+    NeedsBuffer(usize),
+    /// Nothing is due.
+    Idle,
+}
+
 /// An ICMP error quoting one of our packets, as the IPv4 layer decoded it
 /// ([`Sockets::handle_icmp_error`](crate::Sockets::handle_icmp_error)).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]

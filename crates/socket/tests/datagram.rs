@@ -530,3 +530,49 @@ fn wrong_calls_for_the_kind() {
         Err(Error::InvalidInput)
     );
 }
+
+/// A datagram larger than the buffer lent to `poll_transmit_into` is kept,
+/// first in line, and the caller learns the size it needs; other sockets'
+/// traffic does not overtake it and nothing is dropped.
+#[test]
+fn oversized_datagram_waits_for_a_large_enough_buffer() {
+    use strata_socket::TransmitPoll;
+    let mut net = Net::new(23);
+    let now = net.now;
+    let big = net.a.socket(SocketKind::Datagram).unwrap();
+    let small = net.a.socket(SocketKind::Datagram).unwrap();
+    let to = SocketAddrV4::new(B_IP, 9);
+    let payload: Vec<u8> = (0..3000u32).map(|i| i as u8).collect();
+    net.a.send_to(now, big, &payload, to).unwrap();
+    net.a.send_to(now, small, b"tiny", to).unwrap();
+    let mut mtu_buf = [0u8; 1480];
+    for _ in 0..3 {
+        assert_eq!(
+            net.a.poll_transmit_into(now, &mut mtu_buf),
+            TransmitPoll::NeedsBuffer(3008)
+        );
+    }
+    let mut large = vec![0u8; 65_515];
+    let TransmitPoll::Written(t) = net.a.poll_transmit_into(now, &mut large) else {
+        panic!("the held datagram was not sent");
+    };
+    assert_eq!(t.len, 3008);
+    assert!(!t.dont_fragment);
+    let d = Datagram::parse(&large[..t.len]).unwrap();
+    assert_eq!(d.payload(), &payload[..]);
+    assert!(d.verify_checksum(A_IP, B_IP));
+    // Then the small one fits the small buffer.
+    let TransmitPoll::Written(t) = net.a.poll_transmit_into(now, &mut mtu_buf) else {
+        panic!("the small datagram was not sent");
+    };
+    assert_eq!(t.len, 12);
+    assert_eq!(
+        net.a.poll_transmit_into(now, &mut mtu_buf),
+        TransmitPoll::Idle
+    );
+    assert_eq!(net.a.stats().udp_send_dropped, 0);
+    // poll_transmit keeps its documented behaviour: it drops what does not fit.
+    net.a.send_to(now, big, &payload, to).unwrap();
+    assert_eq!(net.a.poll_transmit(now, &mut mtu_buf), None);
+    assert_eq!(net.a.stats().udp_send_dropped, 1);
+}

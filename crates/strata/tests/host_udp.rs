@@ -119,3 +119,42 @@ impl Unspecified for std::net::SocketAddrV4 {
         std::net::SocketAddrV4::new(std::net::Ipv4Addr::UNSPECIFIED, self.port())
     }
 }
+
+/// Segments and datagrams that fit the MTU are written by the sockets
+/// straight into the device's transmit buffer; only a datagram that must
+/// be fragmented goes through the interface's own buffer. The first
+/// datagram (next hop unresolved) is still copied into the ARP queue and
+/// arrives once ARP answers.
+#[test]
+fn socket_frames_are_built_in_the_device_buffer() {
+    let (net, a, b) = pair_net(1500);
+    let server = UdpSocket::bind(&b, sa(2, 7000)).unwrap();
+    let client = UdpSocket::bind(&a, sa(1, 7001)).unwrap();
+    let mut buf = vec![0u8; 9000];
+    for round in 0..3u8 {
+        client.send_to(&[round; 1472], sa(2, 7000)).unwrap();
+        let (n, _) = server.recv_from(&mut buf).unwrap();
+        assert_eq!(&buf[..n], &[round; 1472][..]);
+    }
+    let a_stats = net.with_interface(&a, |i, _| i.stats().clone()).unwrap();
+    assert_eq!(a_stats.tx_in_place, 3);
+    assert_eq!(a_stats.tx_via_scratch, 0);
+    assert_eq!(a_stats.tx_arp_queued, 1);
+
+    // One byte more than fits a 1500-byte MTU: built aside, fragmented.
+    let data: Vec<u8> = (0..1473u32).map(|i| i as u8).collect();
+    client.send_to(&data, sa(2, 7000)).unwrap();
+    client.send_to(b"after", sa(2, 7000)).unwrap();
+    let (n, _) = server.recv_from(&mut buf).unwrap();
+    assert_eq!(&buf[..n], &data[..]);
+    let (n, _) = server.recv_from(&mut buf).unwrap();
+    assert_eq!(&buf[..n], b"after");
+    let a_stats = net.with_interface(&a, |i, _| i.stats().clone()).unwrap();
+    assert_eq!(a_stats.tx_via_scratch, 1);
+    assert_eq!(a_stats.tx_fragments, 2);
+    assert_eq!(a_stats.tx_in_place, 4);
+    let sockets = net
+        .with_interface(&a, |i, _| i.sockets_ref().stats().udp_send_dropped)
+        .unwrap();
+    assert_eq!(sockets, 0);
+}

@@ -84,7 +84,7 @@ use strata_ipv4::icmpv4::{IcmpType, Message, Repr as IcmpRepr, TimeExceededCode,
 use strata_ipv4::reassembly::{Reassembler, ReassemblyConfig, ReassemblyOutcome};
 use strata_ipv4::route::{Ipv4Cidr, RoutingTable};
 use strata_ipv4::{HEADER_LEN as IPV4_HEADER_LEN, Packet, Protocol, Repr as Ipv4Repr};
-use strata_socket::{IcmpError, IcmpErrorKind, Sockets, SocketsConfig, UdpDelivery};
+use strata_socket::{IcmpError, IcmpErrorKind, Sockets, SocketsConfig, TransmitPoll, UdpDelivery};
 
 use crate::device::{Device, DeviceError};
 
@@ -283,6 +283,17 @@ enum Step {
     Progress,
 }
 
+/// What [`Interface::socket_frame_in_place`] found.
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+enum InPlace {
+    /// The sockets have nothing to send.
+    Idle,
+    /// A segment or datagram was taken (sent, queued or dropped).
+    Handled,
+    /// The next datagram does not fit the device's buffer.
+    NeedsBuffer,
+}
+
 /// What one round of [`Interface::socket_frame`] came to.
 enum SocketStep {
     /// A segment was handled (sent, queued or dropped): ask for the next.
@@ -311,7 +322,9 @@ pub struct Interface {
     pinger: ping::Pinger,
     stats: InterfaceStats,
     observer: Option<Observer>,
-    /// Where socket output is assembled (64 KiB + Ethernet header).
+    /// Where a socket datagram too large for the device's buffer is
+    /// assembled before fragmentation (64 KiB + Ethernet header, allocated
+    /// on first use).
     scratch: Vec<u8>,
     /// Something arrived or was queued that the transmit path may owe an
     /// answer to; `poll_at` reports "now" while set.
@@ -1348,25 +1361,131 @@ impl Interface {
     }
 
     /// Sends what the sockets want sent; false if the device filled up.
+    ///
+    /// Each segment or datagram is written by the sockets straight into
+    /// the device's transmit buffer at offset 34 and completed there
+    /// ([`socket_frame_in_place`](Self::socket_frame_in_place)); only a
+    /// datagram larger than that buffer (one to fragment) goes through
+    /// the interface's own buffer ([`socket_frame`](Self::socket_frame)).
     fn transmit_sockets<D: Device>(
         &mut self,
         now: Instant,
         device: &mut D,
         result: &mut PollResult,
     ) -> bool {
-        let mut scratch = core::mem::take(&mut self.scratch);
-        if scratch.len() < ETH_LEN + MAX_DATAGRAM {
-            scratch.resize(ETH_LEN + MAX_DATAGRAM, 0);
+        loop {
+            let mut step = InPlace::Idle;
+            let sent = device.transmit(now, |buf| self.socket_frame_in_place(now, buf, &mut step));
+            match sent {
+                Ok(Some(len)) => {
+                    self.stats.tx_frames += 1;
+                    self.stats.tx_bytes += len as u64;
+                    result.transmitted += 1;
+                    continue;
+                }
+                Ok(None) => {}
+                Err(DeviceError::Busy) => {
+                    // Busy is reported before the closure runs: nothing was
+                    // taken from the sockets.
+                    self.stats.tx_device_busy += 1;
+                    self.owed = true;
+                    return false;
+                }
+                Err(_) => {
+                    self.stats.tx_device_errors += 1;
+                    return false;
+                }
+            }
+            match step {
+                InPlace::Idle => return true,
+                InPlace::Handled => {}
+                InPlace::NeedsBuffer => {
+                    let mut scratch = core::mem::take(&mut self.scratch);
+                    if scratch.len() < ETH_LEN + MAX_DATAGRAM {
+                        scratch.resize(ETH_LEN + MAX_DATAGRAM, 0);
+                    }
+                    let outcome = self.socket_frame(now, device, &mut scratch, result);
+                    self.scratch = scratch;
+                    match outcome {
+                        SocketStep::Again => {}
+                        SocketStep::Done => return true,
+                        SocketStep::DeviceFull => return false,
+                    }
+                }
+            }
         }
-        let outcome = loop {
-            match self.socket_frame(now, device, &mut scratch, result) {
-                SocketStep::Again => {}
-                SocketStep::Done => break true,
-                SocketStep::DeviceFull => break false,
+    }
+
+    /// Has the sockets write their next segment or datagram at offset 34 of
+    /// the device's transmit buffer `buf` (cut to the interface MTU), then
+    /// completes the frame in place: IPv4 header at 14, Ethernet at 0.
+    /// Returns the frame length to send, or `None` when nothing is to be
+    /// sent now: the sockets are idle or need a larger buffer (`step`
+    /// says which), the next hop is being resolved (the datagram is copied
+    /// into the ARP queue), or it cannot be routed (reported to the
+    /// sockets).
+    fn socket_frame_in_place(
+        &mut self,
+        now: Instant,
+        buf: &mut [u8],
+        step: &mut InPlace,
+    ) -> Option<usize> {
+        let limit = buf.len().min(ETH_LEN + self.mtu);
+        let Some(transport) = buf.get_mut(TRANSPORT_OFFSET..limit) else {
+            *step = InPlace::NeedsBuffer;
+            return None;
+        };
+        let t = match self.sockets.poll_transmit_into(now, transport) {
+            TransmitPoll::Written(t) => t,
+            TransmitPoll::NeedsBuffer(_) => {
+                *step = InPlace::NeedsBuffer;
+                return None;
+            }
+            TransmitPoll::Idle => {
+                *step = InPlace::Idle;
+                return None;
             }
         };
-        self.scratch = scratch;
-        outcome
+        *step = InPlace::Handled;
+        self.stats.tx_in_place += 1;
+        let mut header = Ipv4Repr::new(t.src, t.dst, t.protocol, t.len);
+        header.ttl = t.ttl;
+        header.dont_fragment = t.dont_fragment;
+        header.identification = self.next_ident();
+        let len = TRANSPORT_OFFSET + t.len;
+        let Some(datagram) = buf.get_mut(ETH_LEN..len) else {
+            self.stats.tx_drop_emit += 1;
+            return None;
+        };
+        if header.emit(datagram).is_err() {
+            self.stats.tx_drop_emit += 1;
+            return None;
+        }
+        match self.egress(now, t.dst) {
+            Egress::Mac(dst_mac) => {
+                let frame = buf.get_mut(..len)?;
+                if strata_ethernet::Repr::new(self.mac, dst_mac, EtherType::IPV4)
+                    .emit(frame)
+                    .is_err()
+                {
+                    self.stats.tx_drop_emit += 1;
+                    return None;
+                }
+                self.finish_frame(now, buf, len)
+            }
+            Egress::Queued => {
+                let copy = buf
+                    .get(ETH_LEN..len)
+                    .map(<[u8]>::to_vec)
+                    .unwrap_or_default();
+                self.arp_enqueue(now, t.dst, copy);
+                None
+            }
+            Egress::Dropped => {
+                self.local_unreachable(now, &t, buf);
+                None
+            }
+        }
     }
 
     /// Has the sockets write their next segment or datagram at offset 34 of
@@ -1375,10 +1494,10 @@ impl Interface {
     /// pending, fragmentation, no route).
     ///
     /// The frame is built in the interface's 64 KiB buffer, not the
-    /// device's: `Sockets::poll_transmit` drops a UDP datagram that does not
-    /// fit the buffer it is given, and one larger than the MTU must still
-    /// be sent (as fragments). The finished frame is then one copy into the
-    /// device's buffer.
+    /// device's: this is the path for a datagram the sockets said does not
+    /// fit the device's buffer (it must be fragmented). Everything else is
+    /// written in place by
+    /// [`socket_frame_in_place`](Self::socket_frame_in_place).
     fn socket_frame<D: Device>(
         &mut self,
         now: Instant,
@@ -1389,9 +1508,13 @@ impl Interface {
         let Some(transport) = scratch.get_mut(TRANSPORT_OFFSET..) else {
             return SocketStep::Done;
         };
-        let Some(t) = self.sockets.poll_transmit(now, transport) else {
-            return SocketStep::Done;
+        let t = match self.sockets.poll_transmit_into(now, transport) {
+            TransmitPoll::Written(t) => t,
+            // Larger than an IPv4 datagram can be: cannot happen with a
+            // 64 KiB buffer; nothing more to do this round.
+            TransmitPoll::NeedsBuffer(_) | TransmitPoll::Idle => return SocketStep::Done,
         };
+        self.stats.tx_via_scratch += 1;
         let mut header = Ipv4Repr::new(t.src, t.dst, t.protocol, t.len);
         header.ttl = t.ttl;
         header.dont_fragment = t.dont_fragment;
@@ -1484,19 +1607,25 @@ impl Interface {
                 SocketStep::Again
             }
             Egress::Dropped => {
-                let hop = self.routes.lookup(t.dst);
-                let kind = if hop.is_none() {
-                    IcmpErrorKind::NetUnreachable
-                } else {
-                    IcmpErrorKind::HostUnreachable
-                };
-                if let Some(hop) = hop {
-                    self.sockets.neighbour_unreachable(now, hop.next_hop);
-                }
-                self.report_local_error(now, &t, scratch, kind);
+                self.local_unreachable(now, &t, scratch);
                 SocketStep::Again
             }
         }
+    }
+
+    /// A datagram of the sockets' could not be routed or its next hop is
+    /// known unreachable: tell the sockets, as an ICMP error would.
+    fn local_unreachable(&mut self, now: Instant, t: &strata_socket::Transmit, frame: &[u8]) {
+        let hop = self.routes.lookup(t.dst);
+        let kind = if hop.is_none() {
+            IcmpErrorKind::NetUnreachable
+        } else {
+            IcmpErrorKind::HostUnreachable
+        };
+        if let Some(hop) = hop {
+            self.sockets.neighbour_unreachable(now, hop.next_hop);
+        }
+        self.report_local_error(now, t, frame, kind);
     }
 
     /// Tells the sockets about a datagram of theirs this host itself could

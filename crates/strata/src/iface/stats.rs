@@ -101,6 +101,13 @@ pub struct InterfaceStats {
     pub tx_arp_queued: u64,
     /// Fragments sent.
     pub tx_fragments: u64,
+    /// Segments and datagrams the sockets wrote straight into the
+    /// device's transmit buffer (at offset 34, no copy), whatever became
+    /// of them then (sent, queued for ARP, dropped).
+    pub tx_in_place: u64,
+    /// Datagrams too large for the device's buffer, built in the
+    /// interface's own 64 KiB buffer instead (to be fragmented).
+    pub tx_via_scratch: u64,
     /// Times the device refused a frame because it was busy.
     pub tx_device_busy: u64,
     /// Times the device reported an error other than busy.
