@@ -99,19 +99,30 @@ pub struct Host<D> {
     pub device: D,
 }
 
-impl<D: Device> Node for Host<D> {
-    fn poll(&mut self, now: Instant) -> bool {
+impl<D: Device> Host<D> {
+    /// Polls until the host is quiet (at most 64 rounds), reading `clock`
+    /// before every round: under a real clock a frame received in a later
+    /// round gets its own time, not the time the first round began (a
+    /// ping's round trip would read short). Returns whether anything
+    /// happened.
+    pub fn poll_with_clock(&mut self, mut clock: impl FnMut() -> Instant) -> bool {
         let mut any = false;
-        // Poll until the host is quiet at this instant: an answer it owes
-        // (an ACK, an ARP reply) goes out in the same instant.
         for _ in 0..64 {
-            let r = self.interface.poll(now, &mut self.device);
+            let r = self.interface.poll(clock(), &mut self.device);
             if !r.did_something() && !r.more {
                 break;
             }
             any = true;
         }
         any
+    }
+}
+
+impl<D: Device> Node for Host<D> {
+    fn poll(&mut self, now: Instant) -> bool {
+        // Poll until the host is quiet at this instant: an answer it owes
+        // (an ACK, an ARP reply) goes out in the same instant.
+        self.poll_with_clock(|| now)
     }
 
     fn poll_at(&self) -> Option<Instant> {
@@ -934,9 +945,14 @@ struct RealtimeInner<D> {
 
 impl<D> RealtimeInner<D> {
     fn clock(&self) -> Instant {
-        let micros = u64::try_from(self.start.elapsed().as_micros()).unwrap_or(u64::MAX);
-        Instant::from_micros(micros)
+        elapsed_since(self.start)
     }
+}
+
+/// Real time since `start` as network time.
+fn elapsed_since(start: std::time::Instant) -> Instant {
+    let micros = u64::try_from(start.elapsed().as_micros()).unwrap_or(u64::MAX);
+    Instant::from_micros(micros)
 }
 
 impl<D: Device + Wait> Driver for RealtimeInner<D> {
@@ -949,10 +965,13 @@ impl<D: Device + Wait> Driver for RealtimeInner<D> {
     }
 
     fn step(&mut self, until: Option<Instant>) -> io::Result<()> {
-        let now = self.clock();
-        if self.host.poll(now) {
+        let start = self.start;
+        // The clock is read per round (a few tens of nanoseconds), so what
+        // is received late in a busy step is stamped with its real time.
+        if self.host.poll_with_clock(|| elapsed_since(start)) {
             return Ok(());
         }
+        let now = self.clock();
         let next = [self.host.poll_at(), until].into_iter().flatten().min();
         let timeout = next.map(|t| std::time::Duration::from(t.saturating_duration_since(now)));
         // Wake at least every 100 ms anyway: a timer set by an application
