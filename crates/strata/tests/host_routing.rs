@@ -188,3 +188,48 @@ fn no_route_without_a_gateway_is_network_unreachable() {
         .unwrap();
     assert_eq!(pinged, Err(strata::iface::PingError::NoRoute));
 }
+
+/// The gateway never answers ARP: when the cache gives up on it, a connect
+/// to an address beyond it fails with HostUnreachable at once (the sockets
+/// are told the destination of every packet ARP dropped, not only the
+/// gateway's address), not at the next SYN retransmission.
+#[test]
+fn connect_through_a_silent_gateway_fails_when_arp_gives_up() {
+    use strata_socket::{Error, SocketKind};
+    let (mut dev, peer_dev) = memory::pair(1500);
+    let mut c = InterfaceConfig::new(mac(1), "198.18.0.1/24".parse().unwrap());
+    c.gateway = Some("198.18.0.254".parse().unwrap());
+    c.arp.retry_interval = Duration::from_millis(500);
+    c.arp.max_requests = 3;
+    c.seed = 1;
+    let mut host = Interface::new(c).unwrap();
+    // The peer on the cable answers ARP for .9 only: the gateway is silent.
+    let mut peer = host_common::Peer::new(peer_dev, mac(9), "198.18.0.9".parse().unwrap());
+    let far = std::net::SocketAddrV4::new(Ipv4Addr::new(198, 19, 0, 5), 80);
+    let mut now = Instant::ZERO;
+    let fd = host.sockets().socket(SocketKind::Stream).unwrap();
+    assert_eq!(host.sockets().connect(now, fd, far), Err(Error::InProgress));
+    let mut failed_at = None;
+    // ARP gives up after 3 requests 500 ms apart (~1.5 s); the SYN's own
+    // retransmissions come at 1 s and 3 s.
+    while now < Instant::ZERO + Duration::from_millis(2_500) {
+        host.poll(now, &mut dev);
+        peer.pump(now);
+        if host.sockets().readiness(fd).unwrap().error {
+            failed_at = Some(now);
+            break;
+        }
+        now += Duration::from_millis(10);
+    }
+    let failed_at = failed_at.expect("the connect did not fail within 2.5 s");
+    assert!(
+        failed_at <= Instant::ZERO + Duration::from_millis(1_600),
+        "failed only at {failed_at:?}"
+    );
+    assert_eq!(
+        host.sockets().take_error(fd),
+        Ok(Some(Error::HostUnreachable))
+    );
+    assert_eq!(peer.arp_requests, 0);
+    assert!(host.stats().tx_drop_neighbour_unreachable >= 1);
+}

@@ -1013,6 +1013,20 @@ impl Interface {
             if let ArpEvent::Unreachable { ip, dropped } = event {
                 self.stats.tx_drop_neighbour_unreachable += dropped.len() as u64;
                 self.sockets.neighbour_unreachable(now, ip);
+                // The neighbour may be a gateway: the sockets match their
+                // peer's address, so tell them each destination it was to
+                // carry (at most the ARP queue's few packets).
+                let mut told: Vec<Ipv4Addr> = Vec::new();
+                for packet in &dropped {
+                    let Some(&[a, b, c, d]) = packet.get(16..20) else {
+                        continue;
+                    };
+                    let dst = Ipv4Addr::new(a, b, c, d);
+                    if dst != ip && !told.contains(&dst) {
+                        told.push(dst);
+                        self.sockets.neighbour_unreachable(now, dst);
+                    }
+                }
                 fired = true;
             }
         }
