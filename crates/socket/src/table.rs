@@ -191,7 +191,7 @@ pub(crate) struct Slot {
 /// The socket table and the socket API: see the [crate documentation](crate).
 pub struct Sockets {
     pub(crate) config: SocketsConfig,
-    pub(crate) rng: Box<dyn RandomSource>,
+    pub(crate) rng: Box<dyn RandomSource + Send>,
     pub(crate) isn: IsnGenerator,
     pub(crate) addresses: Vec<Ipv4Addr>,
     pub(crate) broadcasts: Vec<Ipv4Addr>,
@@ -251,8 +251,11 @@ impl Sockets {
     /// An empty table. `rng` supplies every secret: the ISN key (RFC 6528),
     /// the port selection keys (RFC 6056), listener cookie and hash keys,
     /// and the resolver's IDs and ports.
+    ///
+    /// The source must be [`Send`] so that the table (and a host built on
+    /// it) can be moved to another thread.
     #[must_use]
-    pub fn new(config: SocketsConfig, mut rng: Box<dyn RandomSource>) -> Self {
+    pub fn new(config: SocketsConfig, mut rng: Box<dyn RandomSource + Send>) -> Self {
         let isn = IsnGenerator::from_random(&mut *rng);
         let ports = Ports::new(config.ephemeral_ports.clone(), &mut *rng);
         let dns = Dns::new(config.resolver.clone(), &mut *rng);
