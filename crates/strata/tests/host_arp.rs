@@ -7,9 +7,8 @@
 
 mod host_common;
 
-use std::cell::RefCell;
 use std::io::ErrorKind;
-use std::rc::Rc;
+use std::sync::{Arc, Mutex};
 
 use host_common::{config, ip, mac, pair_net_with, sa};
 use strata::iface::Direction;
@@ -20,10 +19,10 @@ use strata_ethernet::{EtherType, Frame, MacAddress};
 
 /// What an observer saw: direction, Ethernet destination, and the ARP
 /// packet if the frame was one.
-type Seen = Rc<RefCell<Vec<(Direction, MacAddress, Option<strata_arp::Repr>, EtherType)>>>;
+type Seen = Arc<Mutex<Vec<(Direction, MacAddress, Option<strata_arp::Repr>, EtherType)>>>;
 
 fn watch(net: &SimNet, host: &HostHandle) -> Seen {
-    let seen: Seen = Rc::default();
+    let seen: Seen = Arc::default();
     let sink = seen.clone();
     net.with_interface(host, |i, _| {
         i.set_observer(Some(Box::new(move |record| {
@@ -31,7 +30,8 @@ fn watch(net: &SimNet, host: &HostHandle) -> Seen {
             let arp = (eth.ethertype() == EtherType::ARP).then(|| {
                 strata_arp::Repr::parse(&strata_arp::Packet::parse(eth.payload()).unwrap()).unwrap()
             });
-            sink.borrow_mut()
+            sink.lock()
+                .unwrap()
                 .push((record.direction, eth.dst(), arp, eth.ethertype()));
         })));
     })
@@ -40,7 +40,8 @@ fn watch(net: &SimNet, host: &HostHandle) -> Seen {
 }
 
 fn broadcast_requests_for(seen: &Seen, target: core::net::Ipv4Addr) -> usize {
-    seen.borrow()
+    seen.lock()
+        .unwrap()
         .iter()
         .filter(|(d, dst, arp, _)| {
             *d == Direction::Tx
@@ -72,7 +73,7 @@ fn first_datagram_waits_for_resolution_then_goes_out() {
     assert_eq!(&buf[..n], b"first");
 
     // Request (broadcast), reply (to us), then the datagram (to .2's MAC).
-    let log = seen.borrow().clone();
+    let log = seen.lock().unwrap().clone();
     let request = log
         .iter()
         .position(|(d, dst, arp, _)| {
@@ -158,7 +159,8 @@ fn entry_in_use_is_refreshed_without_a_broadcast() {
         "only the first resolution was broadcast"
     );
     let unicast_probes = seen
-        .borrow()
+        .lock()
+        .unwrap()
         .iter()
         .filter(|(d, dst, arp, _)| *d == Direction::Tx && *dst == mac(2) && arp.is_some())
         .count();

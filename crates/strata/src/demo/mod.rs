@@ -34,11 +34,10 @@
 pub mod ladder;
 pub mod layers;
 
-use std::cell::RefCell;
 use std::fmt::{self, Write as _};
 use std::io::{self, Write};
 use std::net::{Ipv4Addr, SocketAddrV4};
-use std::rc::Rc;
+use std::sync::{Arc, Mutex, PoisonError};
 use std::time::{Duration as StdDuration, SystemTime};
 
 use strata_core::time::{Duration, Instant};
@@ -300,7 +299,9 @@ struct Seen {
     frame: Vec<u8>,
 }
 
-type Tap = Rc<RefCell<Vec<Seen>>>;
+// Shared with the interface's observer, which must be `Send` like the
+// interface itself.
+type Tap = Arc<Mutex<Vec<Seen>>>;
 
 fn host(
     ip: Ipv4Addr,
@@ -325,10 +326,10 @@ fn host(
         config.sockets.resolver = Some(resolver);
     }
     let mut iface = Interface::new(config).map_err(DemoError::Config)?;
-    let tap: Tap = Rc::new(RefCell::new(Vec::new()));
-    let sink = Rc::clone(&tap);
+    let tap: Tap = Arc::new(Mutex::new(Vec::new()));
+    let sink = Arc::clone(&tap);
     iface.set_observer(Some(Box::new(move |record: &FrameRecord<'_>| {
-        let mut seen = sink.borrow_mut();
+        let mut seen = sink.lock().unwrap_or_else(PoisonError::into_inner);
         if seen.len() < 2 * MAX_FRAMES {
             seen.push(Seen {
                 time: record.time,
@@ -373,7 +374,11 @@ impl Journal {
 
     /// Moves what a host's observer saw into the journal.
     fn drain(&mut self, side: Side, tap: &Tap) {
-        let seen: Vec<Seen> = tap.borrow_mut().drain(..).collect();
+        let seen: Vec<Seen> = tap
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .drain(..)
+            .collect();
         for s in seen {
             match s.direction {
                 IfDirection::Tx => {

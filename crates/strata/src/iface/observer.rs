@@ -25,4 +25,4 @@ pub struct FrameRecord<'a> {
 }
 
 /// The callback type [`Interface::set_observer`](super::Interface::set_observer) takes.
-pub type Observer = Box<dyn FnMut(&FrameRecord<'_>)>;
+pub type Observer = Box<dyn FnMut(&FrameRecord<'_>) + Send>;
