@@ -158,6 +158,11 @@ impl Rack {
         if let Some(&(_, at, n)) = self.sends.get(i) {
             self.update(now, at, n);
         }
+        // The common case, nothing retransmitted outstanding, skips the
+        // scan below and its scratch array.
+        if self.rtx.is_empty() {
+            return;
+        }
         // A retransmission in the range is the latest send of its octets,
         // unless the ACK shows the original arrived instead: it echoes an
         // older TSval, or it came sooner than any round trip could
