@@ -696,10 +696,14 @@ impl Sockets {
     /// Connection settings ([`SocketOption::NoDelay`],
     /// [`SocketOption::KeepAlive`], the buffer sizes) are taken when a
     /// connection is made: set them before `connect`, or on the listening
-    /// socket for the connections it accepts. The TCP crate offers no way
-    /// to change them on a live connection, so changing one there fails
-    /// with [`Error::Unsupported`] (setting the value it already has
-    /// succeeds).
+    /// socket for the connections it accepts. On a live connection,
+    /// `NoDelay` and the buffer sizes change at once (turning Nagle off
+    /// sends a held segment at the next poll; a buffer never shrinks below
+    /// the bytes it holds or the window already advertised). Changing the
+    /// keepalive of a live connection (its timer needs the time, which this
+    /// call does not take), or any connection setting of a listening
+    /// socket, fails with [`Error::Unsupported`]; setting the value it
+    /// already has succeeds.
     ///
     /// # Errors
     /// [`Error::InvalidInput`] for TTL 0 or a zero buffer size,
@@ -708,13 +712,30 @@ impl Sockets {
     pub fn set_option(&mut self, fd: Fd, opt: SocketOption) -> Result<(), Error> {
         let (h, s) = self.by_fd_mut(fd)?;
         let stream = s.kind == SocketKind::Stream;
-        // The settings a connection (or a listener's future connections)
-        // was made with cannot change any more.
+        // A live connection takes Nagle and buffer changes through its own
+        // setters; the keepalive it was made with, and what a listener
+        // gives its future connections, cannot change any more.
         let live = match &s.proto {
-            Proto::Tcp(c) => Some(*c.config()),
             Proto::Listener(l) => Some(l.config().connection),
             _ => None,
         };
+        let keepalive_fixed = match &s.proto {
+            Proto::Tcp(c) => Some(c.config().keepalive.map(|k| k.idle)),
+            Proto::Listener(l) => Some(l.config().connection.keepalive.map(|k| k.idle)),
+            _ => None,
+        };
+        if let Proto::Tcp(c) = &mut s.proto {
+            match opt {
+                SocketOption::NoDelay(v) => c.set_nagle(!v),
+                SocketOption::SendBuffer(n) if n > 0 && n <= strata_tcp::connection::MAX_BUFFER => {
+                    c.set_send_buffer(n).map_err(|_| Error::InvalidInput)?;
+                }
+                SocketOption::RecvBuffer(n) if n > 0 && n <= strata_tcp::connection::MAX_BUFFER => {
+                    c.set_recv_buffer(n).map_err(|_| Error::InvalidInput)?;
+                }
+                _ => {}
+            }
+        }
         let o = &mut s.opts;
         match opt {
             SocketOption::NoDelay(v) => {
@@ -730,7 +751,7 @@ impl Sockets {
                 if v == Some(Duration::ZERO) {
                     return Err(Error::InvalidInput);
                 }
-                if live.is_some_and(|c| c.keepalive.map(|k| k.idle) != v) {
+                if keepalive_fixed.is_some_and(|idle| idle != v) {
                     return Err(Error::Unsupported);
                 }
                 o.keepalive = v;
@@ -759,6 +780,8 @@ impl Sockets {
             SocketOption::Linger(l) => o.linger = l,
         }
         self.refresh_binding(h);
+        // A live connection may now send (Nagle off, a wider window).
+        self.touch(h);
         Ok(())
     }
 

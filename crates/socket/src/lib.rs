@@ -32,13 +32,14 @@
 //! cost the same with one socket or ten thousand
 //! ([`Stats::sockets_visited`] counts the work).
 //!
-//! # What the TCP crate does not offer (yet)
+//! # Live settings
 //!
-//! A live connection's settings cannot change: `TCP_NODELAY`, keepalive
-//! and buffer sizes are taken when it is made (changing them later gives
-//! [`Error::Unsupported`]), and "fragmentation needed" is recorded
-//! ([`Sockets::path_mtu`]) and applied to later connections to that
-//! destination, not to the one it concerns. Two UDP sockets never share an
+//! `TCP_NODELAY` and the buffer sizes change on a live connection at once;
+//! its keepalive is taken when it is made (changing it later gives
+//! [`Error::Unsupported`]), as are the settings a listener gives the
+//! connections it accepts. "Fragmentation needed" lowers the send MSS of
+//! the connection it concerns and of later connections to that
+//! destination ([`Sockets::path_mtu`]). Two UDP sockets never share an
 //! exact (address, port), even with `SO_REUSEADDR`.
 //!
 //! # Example

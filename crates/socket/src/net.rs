@@ -146,11 +146,11 @@ impl Sockets {
     ///   ([`Error::NetworkUnreachable`], [`Error::HostUnreachable`],
     ///   [`Error::ConnectionRefused`]); on other states they are soft: only
     ///   recorded, and reported if the connection then times out (RFC 1122
-    ///   §4.2.3.9). "Fragmentation needed" records the path MTU
-    ///   ([`Sockets::path_mtu`]) and connections opened later to that
-    ///   destination offer an MSS that fits; the TCP crate has no way to
-    ///   lower a live connection's MSS, so that connection keeps its
-    ///   segment size.
+    ///   §4.2.3.9). "Fragmentation needed" lowers the connection's send
+    ///   MSS to fit the reported MTU (RFC 1191; never below 536 bytes of
+    ///   payload, see `strata_tcp::connection::MIN_PATH_MSS`), records it
+    ///   ([`Sockets::path_mtu`]), and connections opened later to that
+    ///   destination offer an MSS that fits.
     /// - UDP: a connected socket whose peer is the quoted destination gets
     ///   the error on its next call (port unreachable:
     ///   [`Error::ConnectionRefused`]); unconnected sockets ignore errors,
@@ -184,10 +184,15 @@ impl Sockets {
         s.last_icmp = Some(error.kind);
         if let IcmpErrorKind::FragmentationNeeded { mtu } = error.kind {
             if mtu >= 68 {
-                s.pmtu = Some(s.pmtu.map_or(mtu, |p| p.min(mtu)));
+                let pmtu = s.pmtu.map_or(mtu, |p| p.min(mtu));
+                s.pmtu = Some(pmtu);
+                // RFC 1191: the connection's segments shrink at once, and
+                // what was queued or lost goes out at the new size.
+                c.set_path_mtu(pmtu);
                 self.remember_pmtu(*error.remote.ip(), mtu);
             }
             self.stats.icmp_errors += 1;
+            self.after_io(now, h);
             return;
         }
         let Some(mapped) = icmp_to_error(error.kind) else {

@@ -94,6 +94,9 @@ fn soft_errors_on_established_are_recorded() {
     net.a.handle_icmp_error(net.now, &frag);
     assert_eq!(net.a.path_mtu(c).unwrap(), Some(1280));
     assert_eq!(net.a.tcp_state(c).unwrap(), State::Established);
+    // The connection it concerns sends smaller segments from now on
+    // (RFC 1191): 1280 less 40 bytes of IPv4 and TCP headers.
+    assert!(net.a.tcp_connection(c).unwrap().send_mss() <= 1240);
     // A new connection to that destination offers an MSS that fits.
     let c2 = net.a.socket(SocketKind::Stream).unwrap();
     net.a

@@ -69,11 +69,22 @@ fn options_shape_new_connections() {
     assert!(!accepted.nagle);
     assert!(net.b.options(s).unwrap().no_delay);
 
-    // A live connection keeps its settings: the same value is fine, a
-    // change is refused.
+    // A live connection takes Nagle and buffer changes at once; its
+    // keepalive is fixed (the same value is fine, a change is refused).
     assert_eq!(net.a.set_option(c, SocketOption::NoDelay(true)), Ok(()));
+    assert_eq!(net.a.set_option(c, SocketOption::NoDelay(false)), Ok(()));
+    assert!(net.a.tcp_connection(c).unwrap().config().nagle);
+    net.a
+        .set_option(c, SocketOption::RecvBuffer(32 * 1024))
+        .unwrap();
     assert_eq!(
-        net.a.set_option(c, SocketOption::NoDelay(false)),
+        net.a
+            .set_option(c, SocketOption::KeepAlive(Some(Duration::from_secs(30)))),
+        Ok(())
+    );
+    assert_eq!(
+        net.a
+            .set_option(c, SocketOption::KeepAlive(Some(Duration::from_secs(60)))),
         Err(Error::Unsupported)
     );
     assert_eq!(
