@@ -516,7 +516,8 @@ impl Sockets {
     /// [`SocketsConfig::orphan_timeout`](crate::SocketsConfig::orphan_timeout)
     /// are aborted.
     pub fn handle_timeout(&mut self, now: Instant) {
-        for h in self.due_sockets(now) {
+        let due = self.due_sockets(now);
+        for &h in &due {
             self.stats.timers_fired += 1;
             let Some(s) = self.sock_mut(h) else {
                 continue;
@@ -536,6 +537,7 @@ impl Sockets {
             }
             self.after_io(now, h);
         }
+        self.recycle_due(due);
         self.dns_timeout(now);
     }
 }

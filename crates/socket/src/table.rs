@@ -213,6 +213,9 @@ pub struct Sockets {
     pub(crate) ports: Ports,
     dirty: VecDeque<Handle>,
     timers: BinaryHeap<Reverse<(Instant, u32, u32)>>,
+    /// Reused by `due_sockets`, so running timers allocates nothing once
+    /// it has grown.
+    due: Vec<Handle>,
     /// Resets for segments with no socket: (src, dst, header).
     pub(crate) resets: VecDeque<(Ipv4Addr, Ipv4Addr, TcpRepr)>,
     pub(crate) dns: Dns,
@@ -277,6 +280,7 @@ impl Sockets {
             connecting: BTreeSet::new(),
             ports,
             dirty: VecDeque::new(),
+            due: Vec::new(),
             timers: BinaryHeap::new(),
             resets: VecDeque::new(),
             dns,
@@ -581,9 +585,11 @@ impl Sockets {
         self.timers.peek().map(|Reverse((t, _, _))| *t)
     }
 
-    /// Sockets whose deadline is due at `now`, taken off the heap.
+    /// Sockets whose deadline is due at `now`, taken off the heap. Hand
+    /// the vector back with `recycle_due` when done with it.
     pub(crate) fn due_sockets(&mut self, now: Instant) -> Vec<Handle> {
-        let mut due = Vec::new();
+        let mut due = core::mem::take(&mut self.due);
+        due.clear();
         while let Some(Reverse((t, idx, generation))) = self.timers.peek().copied() {
             if t > now {
                 break;
@@ -599,6 +605,11 @@ impl Sockets {
             }
         }
         due
+    }
+
+    /// Keeps the vector `due_sockets` returned for its next call.
+    pub(crate) fn recycle_due(&mut self, due: Vec<Handle>) {
+        self.due = due;
     }
 
     /// The next socket that may have something to send.
