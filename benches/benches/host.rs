@@ -671,7 +671,11 @@ mod ours {
         );
         config.mtu = mtu;
         config.seed = u64::from(mac_last);
-        config.sockets.tcp = tcp;
+        config.sockets.tcp = Config {
+            // The MSS follows the MTU, as the socket layer's default does.
+            mss: u16::MAX,
+            ..tcp
+        };
         Interface::new(config).unwrap()
     }
 

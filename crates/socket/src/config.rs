@@ -8,12 +8,15 @@ use strata_tcp::connection::Config as TcpConfig;
 use strata_tcp::listener::ListenerConfig;
 
 /// Settings of a [`Sockets`](crate::Sockets) table. `Default` is a
-/// conventional host: the TCP crate's defaults, 64-datagram UDP queues, the
+/// conventional host: the TCP crate's defaults (the MSS following the MTU), 64-datagram UDP queues, the
 /// IANA ephemeral range, TTL 64, 65,536 sockets, no resolver.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct SocketsConfig {
     /// Connection settings for new stream sockets (options set on a socket
-    /// change its copy).
+    /// change its copy). Its `mss` is a cap: a connection advertises the
+    /// interface MTU less 40 (RFC 9293 §3.7.1), or this if lower. The
+    /// default leaves it uncapped (`u16::MAX`), as a host derives its MSS
+    /// from the device it sends on.
     pub tcp: TcpConfig,
     /// Listener settings for `listen` (the backlog argument sets
     /// `accept_backlog`; the connection settings come from the listening
@@ -53,7 +56,10 @@ pub struct SocketsConfig {
 impl Default for SocketsConfig {
     fn default() -> Self {
         SocketsConfig {
-            tcp: TcpConfig::default(),
+            tcp: TcpConfig {
+                mss: u16::MAX,
+                ..TcpConfig::default()
+            },
             listener: ListenerConfig::default(),
             udp_recv_queue: 64,
             udp_send_queue: 64,

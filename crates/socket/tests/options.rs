@@ -162,3 +162,43 @@ fn bulk_transfer_under_loss_is_byte_exact() {
     assert!(net.dropped > 0);
     assert!(net.a.tcp_stats(c).unwrap().retransmissions > 0);
 }
+
+/// A host derives its MSS from the MTU it sends on (RFC 9293 §3.7.1), so
+/// a jumbo-frame link carries jumbo segments; `SocketsConfig::tcp.mss`
+/// only caps it.
+#[test]
+fn mss_follows_the_mtu_and_the_config_caps_it() {
+    for (mtu, cap, expected) in [
+        (1500, None, 1460),
+        (9000, None, 8960),
+        (9000, Some(4000), 4000),
+        (576, None, 536),
+    ] {
+        let mut ca = strata_socket::SocketsConfig::default();
+        if let Some(cap) = cap {
+            ca.tcp.mss = cap;
+        }
+        let mut net = Net::with_configs(ca, strata_socket::SocketsConfig::default(), 71);
+        net.a.set_mtu(mtu);
+        net.b.set_mtu(mtu);
+        let l = net.b.socket(SocketKind::Stream).unwrap();
+        net.b.bind(l, SocketAddrV4::new(B_IP, 80)).unwrap();
+        net.b.listen(l, 4).unwrap();
+        let c = net.a.socket(SocketKind::Stream).unwrap();
+        net.a
+            .connect(net.now, c, SocketAddrV4::new(B_IP, 80))
+            .unwrap_err();
+        net.exchange();
+        let (s, _) = net.b.accept(l).unwrap();
+        let client = net.a.tcp_connection(c).unwrap();
+        assert_eq!(client.config().mss, expected, "MTU {mtu}, cap {cap:?}");
+        // Both ends use timestamps: 12 option bytes in every segment.
+        let payload = usize::from(expected) - 12;
+        assert_eq!(client.send_mss(), payload);
+        assert_eq!(
+            net.b.tcp_connection(s).unwrap().send_mss(),
+            payload,
+            "the server sends what the client offered"
+        );
+    }
+}
