@@ -256,6 +256,9 @@ impl fmt::Display for RouteError {
 
 impl core::error::Error for RouteError {}
 
+/// Routes up to which lookups scan a flat list instead of the trie.
+const SMALL_TABLE: usize = 8;
+
 /// No child: index 0 is the root, which is nobody's child.
 const NONE: u32 = 0;
 
@@ -307,6 +310,13 @@ const fn bit(address: u32, depth: u8) -> bool {
 pub struct RoutingTable {
     /// The trie; `nodes[0]` is the root (prefix length 0).
     nodes: Vec<Node>,
+    /// While the table holds at most [`SMALL_TABLE`] routes (a host's
+    /// usual subnet and default route): every route, longest prefix first,
+    /// each prefix's routes in the trie's order, so the first one that
+    /// contains an address is the one the trie would pick. A scan of a few
+    /// routes in one array beats up to 32 dependent trie steps; empty once
+    /// the table grows past that.
+    small: Vec<Route>,
     /// Indexes of unused nodes, reused before the arena grows.
     free: Vec<u32>,
     len: usize,
@@ -335,6 +345,7 @@ impl RoutingTable {
     pub fn with_max_routes(max_routes: usize) -> Self {
         RoutingTable {
             nodes: alloc::vec![Node::default()],
+            small: Vec::new(),
             free: Vec::new(),
             len: 0,
             max_routes,
@@ -450,7 +461,22 @@ impl RoutingTable {
         let at = node.routes.partition_point(|r| r.metric <= route.metric);
         node.routes.insert(at, route);
         self.len += 1;
+        self.rebuild_small();
         Ok(())
+    }
+
+    /// Refreshes the flat list after a change (see `small`).
+    fn rebuild_small(&mut self) {
+        self.small.clear();
+        if self.len > SMALL_TABLE {
+            return;
+        }
+        self.small
+            .extend(self.nodes.iter().flat_map(|n| n.routes.iter().copied()));
+        // Stable: routes of one prefix share a node and keep its order;
+        // routes of equal length but other prefixes never both match.
+        self.small
+            .sort_by_key(|r| core::cmp::Reverse(r.destination.prefix_len));
     }
 
     /// The trie path to `destination`'s node: node indexes from the root,
@@ -505,6 +531,7 @@ impl RoutingTable {
             }
             self.free.push(index);
         }
+        self.rebuild_small();
         Some(route)
     }
 
@@ -528,6 +555,18 @@ impl RoutingTable {
     /// those the lowest metric. At most 32 trie steps.
     #[must_use]
     pub fn lookup(&self, dst: Ipv4Addr) -> Option<NextHop> {
+        if self.len <= SMALL_TABLE {
+            let route = *self.small.iter().find(|r| r.destination.contains(dst))?;
+            return Some(NextHop {
+                next_hop: route.gateway.unwrap_or(dst),
+                source: route.source,
+                route,
+            });
+        }
+        self.lookup_trie(dst)
+    }
+
+    fn lookup_trie(&self, dst: Ipv4Addr) -> Option<NextHop> {
         let address = dst.to_bits();
         let mut node = self.nodes.first()?;
         let mut best = node.routes.first();
