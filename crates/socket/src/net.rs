@@ -51,7 +51,11 @@ impl Sockets {
         self.stats.tcp_segments_in += 1;
         let local = SocketAddrV4::new(dst, segment.dst_port());
         let remote = SocketAddrV4::new(src, segment.src_port());
-        if let Some(&h) = self.conns.get(&(local, remote)) {
+        let known = self
+            .recent_conn(local, remote)
+            .or_else(|| self.conns.get(&(local, remote)).copied());
+        if let Some(h) = known {
+            self.last_conn = Some(h);
             if let Some(Proto::Tcp(c)) = self.sock_mut(h).map(|s| &mut s.proto) {
                 c.handle_segment(now, src, dst, segment);
             }
@@ -85,6 +89,20 @@ impl Sockets {
             return;
         }
         self.resets.push_back((dst, src, reply));
+    }
+
+    /// The connection the previous segment went to, if this one is for it
+    /// too: a bulk transfer's segments come in runs for one connection,
+    /// and checking the hint costs less than hashing the 4-tuple. Valid
+    /// only while the socket is live and still entered under exactly this
+    /// 4-tuple, so the answer is always the one the map would give.
+    fn recent_conn(&self, local: SocketAddrV4, remote: SocketAddrV4) -> Option<Handle> {
+        let h = self.last_conn?;
+        let s = self.sock(h)?;
+        match &s.proto {
+            Proto::Tcp(c) if s.in_conns && c.local() == local && c.remote() == remote => Some(h),
+            _ => None,
+        }
     }
 
     /// Takes a UDP datagram addressed to us (checksum verified): to the

@@ -203,6 +203,9 @@ pub struct Sockets {
     free_fds: BinaryHeap<Reverse<u32>>,
     /// Connections by (local, remote).
     pub(crate) conns: HashMap<(SocketAddrV4, SocketAddrV4), Handle>,
+    /// The connection the last segment in went to (a hint, checked before
+    /// use: see `recent_conn`).
+    pub(crate) last_conn: Option<Handle>,
     /// Listening sockets by bound address (possibly unspecified) and port.
     pub(crate) listeners: HashMap<SocketAddrV4, Handle>,
     /// UDP sockets by bound address (possibly unspecified) and port.
@@ -275,6 +278,7 @@ impl Sockets {
             fds: Vec::new(),
             free_fds: BinaryHeap::new(),
             conns: HashMap::new(),
+            last_conn: None,
             listeners: HashMap::new(),
             udp: HashMap::new(),
             connecting: BTreeSet::new(),
@@ -539,6 +543,16 @@ impl Sockets {
             return;
         };
         let deadline = s.deadline();
+        // A deadline that moved later (a retransmission timer restarted by
+        // every ACK, a probe timer by every send) keeps the earlier entry:
+        // it fires early once, finds nothing due and re-arms then. Pushing
+        // on every move would cost a heap insertion per segment.
+        // No deadline at all disarms, so an idle table reports none.
+        if let (Some(armed), Some(t)) = (s.timer_at, deadline)
+            && t >= armed
+        {
+            return;
+        }
         if deadline == s.timer_at {
             return;
         }
