@@ -113,7 +113,82 @@ use strata_ethernet::MacAddress;
 use crate::{Operation, Repr};
 
 #[cfg(feature = "std")]
-type Map<K, V> = std::collections::HashMap<K, V>;
+type Map<K, V> = std::collections::HashMap<K, V, AddrHash>;
+
+/// Hashing for the cache's IPv4 keys: every datagram sent looks its next
+/// hop up, and SipHash over four bytes cost more than the rest of the
+/// lookup. A multiply-fold keyed per cache from the standard library's
+/// random keys keeps the bucket of an address unpredictable to a
+/// neighbour choosing addresses, and the table is bounded anyway.
+#[cfg(feature = "std")]
+#[derive(Clone, Copy, Debug)]
+struct AddrHash {
+    key: u64,
+}
+
+#[cfg(feature = "std")]
+impl Default for AddrHash {
+    fn default() -> Self {
+        use core::hash::BuildHasher as _;
+        AddrHash {
+            key: std::collections::hash_map::RandomState::new().hash_one(0x5eed_u64),
+        }
+    }
+}
+
+#[cfg(feature = "std")]
+impl core::hash::BuildHasher for AddrHash {
+    type Hasher = AddrHasher;
+
+    fn build_hasher(&self) -> AddrHasher {
+        AddrHasher { state: self.key }
+    }
+}
+
+/// See [`AddrHash`].
+#[cfg(feature = "std")]
+#[derive(Clone, Copy, Debug)]
+struct AddrHasher {
+    state: u64,
+}
+
+#[cfg(feature = "std")]
+impl AddrHasher {
+    /// An odd constant with well-spread bits (the golden ratio's).
+    const MULTIPLIER: u64 = 0x9e37_79b9_7f4a_7c15;
+
+    fn mix(&mut self, word: u64) {
+        let product = u128::from(self.state ^ word) * u128::from(Self::MULTIPLIER);
+        // Folding the high half in spreads every input bit over the low
+        // bits, which pick the bucket.
+        #[allow(clippy::cast_possible_truncation)]
+        let folded = (product as u64) ^ ((product >> 64) as u64);
+        self.state = folded;
+    }
+}
+
+#[cfg(feature = "std")]
+impl core::hash::Hasher for AddrHasher {
+    fn write(&mut self, bytes: &[u8]) {
+        for chunk in bytes.chunks(8) {
+            let mut word = [0u8; 8];
+            for (to, from) in word.iter_mut().zip(chunk) {
+                *to = *from;
+            }
+            self.mix(u64::from_le_bytes(word));
+        }
+    }
+
+    fn write_u32(&mut self, n: u32) {
+        self.mix(u64::from(n));
+    }
+
+    fn finish(&self) -> u64 {
+        let mut last = *self;
+        last.mix(0);
+        last.state
+    }
+}
 #[cfg(not(feature = "std"))]
 type Map<K, V> = alloc::collections::BTreeMap<K, V>;
 
@@ -470,10 +545,10 @@ impl ArpCache {
         Self {
             config,
             our_mac,
-            entries: Map::new(),
+            entries: Map::default(),
             dynamic: 0,
             next_id: 0,
-            addresses: Map::new(),
+            addresses: Map::default(),
             address_order: Vec::new(),
             work: Work {
                 timers: BinaryHeap::new(),
@@ -1305,9 +1380,34 @@ fn is_unicast(ip: Ipv4Addr) -> bool {
 
 #[cfg(test)]
 mod tests {
+
     //! Bounds on the internal structures, which the public API cannot see.
 
     use super::*;
+
+    /// The keyed address hash must still tell addresses apart (the map's
+    /// buckets come from its low bits, its control bytes from the high
+    /// ones), and must differ between caches.
+    #[cfg(feature = "std")]
+    #[test]
+    fn address_hash_spreads_a_subnet_and_is_keyed() {
+        use core::hash::BuildHasher as _;
+        let a = AddrHash::default();
+        let b = AddrHash::default();
+        let mut low = std::collections::HashSet::new();
+        let mut high = std::collections::HashSet::new();
+        for host in 0u32..4096 {
+            let ip = Ipv4Addr::from_bits(0xc612_0000 | host);
+            let h = a.hash_one(ip);
+            low.insert(h & 0xfff);
+            high.insert(h >> 57);
+        }
+        // 4,096 addresses into 4,096 buckets: a fair hash fills about 63%.
+        assert!(low.len() > 2_400, "{} buckets used", low.len());
+        assert_eq!(high.len(), 128, "every 7-bit tag value occurs");
+        let ip = Ipv4Addr::new(198, 18, 0, 1);
+        assert_ne!(a.hash_one(ip), b.hash_one(ip));
+    }
 
     const OURS: MacAddress = MacAddress::new([0x02, 0, 0, 0, 0, 1]);
     const ME: Ipv4Addr = Ipv4Addr::new(198, 18, 0, 1);
