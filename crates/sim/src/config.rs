@@ -28,7 +28,9 @@ pub const MAX_CORRUPT_BITS: u8 = 64;
 /// 4. **Delay**: propagation delay plus a uniform jitter in
 ///    `0..=jitter`. Jitter never reorders: a packet never arrives before one
 ///    sent earlier on the same link, unless that one was picked for
-///    reordering.
+///    reordering, or unless the jitter was set with
+///    [`with_reordering_jitter`](LinkConfig::with_reordering_jitter), which
+///    draws every packet's delay on its own the way Linux netem does.
 /// 5. **Reordering**: a packet picked with the reorder probability is held
 ///    back by an extra delay, so packets sent after it can overtake it.
 /// 6. **Corruption**: 1 to `corrupt_bits` distinct bits, anywhere in the
@@ -41,6 +43,7 @@ pub const MAX_CORRUPT_BITS: u8 = 64;
 pub struct LinkConfig {
     delay: Duration,
     jitter: Duration,
+    jitter_reorders: bool,
     bandwidth: Option<u64>,
     queue_limit: Option<usize>,
     mtu: Option<usize>,
@@ -72,6 +75,7 @@ impl LinkConfig {
         Self {
             delay: Duration::ZERO,
             jitter: Duration::ZERO,
+            jitter_reorders: false,
             bandwidth: None,
             queue_limit: None,
             mtu: None,
@@ -139,6 +143,20 @@ impl LinkConfig {
     #[must_use]
     pub const fn with_jitter(mut self, jitter: Duration) -> Self {
         self.jitter = jitter;
+        self.jitter_reorders = false;
+        self
+    }
+
+    /// Sets a jitter that reorders: each packet's delay grows by a
+    /// uniformly drawn `0..=jitter` of its own, so a packet sent less than
+    /// `jitter` after another may arrive first. That is Linux netem's
+    /// `delay D J` without a rate (there, D plus or minus J: set the delay
+    /// to D - J and this to 2 J), a model of paths that spread packets
+    /// over several routes or radio retries.
+    #[must_use]
+    pub const fn with_reordering_jitter(mut self, jitter: Duration) -> Self {
+        self.jitter = jitter;
+        self.jitter_reorders = true;
         self
     }
 
@@ -242,6 +260,13 @@ impl LinkConfig {
     #[must_use]
     pub const fn jitter(&self) -> Duration {
         self.jitter
+    }
+
+    /// Whether jitter may reorder packets (see
+    /// [`with_reordering_jitter`](Self::with_reordering_jitter)).
+    #[must_use]
+    pub const fn jitter_reorders(&self) -> bool {
+        self.jitter_reorders
     }
 
     /// The bottleneck bandwidth in bits per second, `None` if unlimited.
@@ -422,6 +447,9 @@ mod fuzzing {
             }
             if bool::arbitrary(u)? {
                 c = c.with_burst_loss(GilbertElliott::arbitrary(u)?);
+            }
+            if bool::arbitrary(u)? {
+                c = c.with_reordering_jitter(c.jitter());
             }
             Ok(c)
         }

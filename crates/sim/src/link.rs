@@ -368,13 +368,19 @@ impl Link {
         } else {
             Duration::from_micros(self.rng.below(jitter.saturating_add(1)))
         };
-        let normal = (departs + self.config.delay() + jitter).max(self.fifo_last);
+        // Jitter that reorders ignores the FIFO rule, and the packet goes
+        // where packets that may be overtaken wait.
+        let free = self.config.jitter_reorders();
+        let own = departs + self.config.delay() + jitter;
+        let normal = if free { own } else { own.max(self.fifo_last) };
         let reordered = self.chances.reorder.roll(&mut self.rng);
         let arrives_at = if reordered {
             self.stats.reordered += 1;
             normal + self.config.reorder_delay()
         } else {
-            self.fifo_last = normal;
+            if !free {
+                self.fifo_last = normal;
+            }
             normal
         };
 
@@ -398,10 +404,10 @@ impl Link {
             duplicate,
             packet,
         };
-        self.enqueue(pending(false, packet), reordered);
+        self.enqueue(pending(false, packet), reordered || free);
         if let Some(packet) = copy {
             self.stats.duplicated += 1;
-            self.enqueue(pending(true, packet), reordered);
+            self.enqueue(pending(true, packet), reordered || free);
         }
 
         Fate::InFlight {
