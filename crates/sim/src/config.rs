@@ -32,7 +32,9 @@ pub const MAX_CORRUPT_BITS: u8 = 64;
 ///    [`with_reordering_jitter`](LinkConfig::with_reordering_jitter), which
 ///    draws every packet's delay on its own the way Linux netem does.
 /// 5. **Reordering**: a packet picked with the reorder probability is held
-///    back by an extra delay, so packets sent after it can overtake it.
+///    back by an extra delay, so packets sent after it can overtake it. A
+///    packet picked with the [early](LinkConfig::with_early) probability
+///    skips delay and jitter instead and overtakes those sent before it.
 /// 6. **Corruption**: 1 to `corrupt_bits` distinct bits, anywhere in the
 ///    packet, are flipped.
 /// 7. **Duplication**: a second, identical copy arrives right after the
@@ -52,6 +54,7 @@ pub struct LinkConfig {
     duplicate: f64,
     reorder: f64,
     reorder_delay: Duration,
+    early: f64,
     corrupt: f64,
     corrupt_bits: u8,
 }
@@ -84,6 +87,7 @@ impl LinkConfig {
             duplicate: 0.0,
             reorder: 0.0,
             reorder_delay: Duration::ZERO,
+            early: 0.0,
             corrupt: 0.0,
             corrupt_bits: 1,
         }
@@ -231,6 +235,16 @@ impl LinkConfig {
         self
     }
 
+    /// Sends each packet with probability `p` without the propagation
+    /// delay and jitter, so that it overtakes packets sent before it: Linux
+    /// netem's `reorder p`, which sends that share of packets at once and
+    /// delays the rest.
+    #[must_use]
+    pub fn with_early(mut self, p: f64) -> Self {
+        self.early = sanitize_probability(p);
+        self
+    }
+
     /// Corrupts each delivered packet with probability `p` (see
     /// [`with_corrupt_bits`](Self::with_corrupt_bits) for how much).
     #[must_use]
@@ -315,6 +329,13 @@ impl LinkConfig {
     #[must_use]
     pub const fn reorder_delay(&self) -> Duration {
         self.reorder_delay
+    }
+
+    /// The probability of sending a packet without delay (see
+    /// [`with_early`](Self::with_early)).
+    #[must_use]
+    pub const fn early(&self) -> f64 {
+        self.early
     }
 
     /// The corruption probability.
@@ -450,6 +471,9 @@ mod fuzzing {
             }
             if bool::arbitrary(u)? {
                 c = c.with_reordering_jitter(c.jitter());
+            }
+            if bool::arbitrary(u)? {
+                c = c.with_early(probability(u)?);
             }
             Ok(c)
         }

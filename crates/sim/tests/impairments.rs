@@ -268,6 +268,35 @@ fn reordering_jitter_reorders_within_its_range() {
 }
 
 #[test]
+fn early_packets_skip_the_delay_and_overtake() {
+    let delay = Duration::from_millis(10);
+    let config = LinkConfig::clean().with_delay(delay).with_early(0.05);
+    let (link, fates, out) = run(config, 6, N);
+    let s = link.stats();
+    assert_rate(s.early, N, 0.05, "early");
+    let mut early = 0;
+    for (i, f) in fates.iter().enumerate() {
+        let Fate::InFlight { arrives_at, .. } = *f else {
+            panic!("clean link dropped a packet")
+        };
+        let sent = t(i as u64 * 1000);
+        if arrives_at == sent {
+            early += 1;
+        } else {
+            assert_eq!(arrives_at, sent + delay);
+        }
+    }
+    assert_eq!(early, s.early);
+    // Each early packet overtakes the ten sent in the 10 ms before it.
+    let ids: Vec<u64> = out
+        .iter()
+        .map(|(_, p)| u64::from_be_bytes(p[..8].try_into().unwrap()))
+        .collect();
+    let overtaking = ids.windows(2).filter(|w| w[0] > w[1]).count() as u64;
+    assert!(overtaking > s.early * 9 / 10, "{overtaking} of {}", s.early);
+}
+
+#[test]
 fn bandwidth_serializes_back_to_back_packets() {
     // 10 Mbit/s, 1000 packets of 1250 bytes = 10 Mbit: exactly one second.
     let delay = Duration::from_millis(20);
