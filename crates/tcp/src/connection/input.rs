@@ -565,6 +565,7 @@ impl Connection {
             // Only the hole the ACK filled is newly delivered; what follows
             // up to it was SACKed before.
             let hole_end = self.scoreboard.first_sacked().unwrap_or(ack).min(ack);
+            self.rack.on_hole_filled(now, self.snd_una, hole_end, tsecr);
             self.rack
                 .on_delivered(now, self.snd_una, hole_end, tsecr, true);
             self.rack.on_delivered(now, hole_end, ack, tsecr, false);
