@@ -279,8 +279,10 @@ impl Rack {
     /// lost with no reordering window: the path reorders.
     fn note_late(&mut self, late: Duration) {
         self.reordering_seen = true;
-        if late > self.reo_extent {
-            self.reo_extent = late;
+        // Any lateness the window had to cover keeps it: reordering that
+        // goes on but never beats its record must not let it lapse.
+        if late > Duration::ZERO {
+            self.reo_extent = self.reo_extent.max(late);
             self.reo_wnd_persist = REO_WND_PERSIST;
         }
     }
