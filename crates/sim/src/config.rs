@@ -28,9 +28,13 @@ pub const MAX_CORRUPT_BITS: u8 = 64;
 /// 4. **Delay**: propagation delay plus a uniform jitter in
 ///    `0..=jitter`. Jitter never reorders: a packet never arrives before one
 ///    sent earlier on the same link, unless that one was picked for
-///    reordering.
+///    reordering, or unless the jitter was set with
+///    [`with_reordering_jitter`](LinkConfig::with_reordering_jitter), which
+///    draws every packet's delay on its own the way Linux netem does.
 /// 5. **Reordering**: a packet picked with the reorder probability is held
-///    back by an extra delay, so packets sent after it can overtake it.
+///    back by an extra delay, so packets sent after it can overtake it. A
+///    packet picked with the [early](LinkConfig::with_early) probability
+///    skips delay and jitter instead and overtakes those sent before it.
 /// 6. **Corruption**: 1 to `corrupt_bits` distinct bits, anywhere in the
 ///    packet, are flipped.
 /// 7. **Duplication**: a second, identical copy arrives right after the
@@ -41,6 +45,7 @@ pub const MAX_CORRUPT_BITS: u8 = 64;
 pub struct LinkConfig {
     delay: Duration,
     jitter: Duration,
+    jitter_reorders: bool,
     bandwidth: Option<u64>,
     queue_limit: Option<usize>,
     mtu: Option<usize>,
@@ -49,6 +54,7 @@ pub struct LinkConfig {
     duplicate: f64,
     reorder: f64,
     reorder_delay: Duration,
+    early: f64,
     corrupt: f64,
     corrupt_bits: u8,
 }
@@ -72,6 +78,7 @@ impl LinkConfig {
         Self {
             delay: Duration::ZERO,
             jitter: Duration::ZERO,
+            jitter_reorders: false,
             bandwidth: None,
             queue_limit: None,
             mtu: None,
@@ -80,6 +87,7 @@ impl LinkConfig {
             duplicate: 0.0,
             reorder: 0.0,
             reorder_delay: Duration::ZERO,
+            early: 0.0,
             corrupt: 0.0,
             corrupt_bits: 1,
         }
@@ -139,6 +147,20 @@ impl LinkConfig {
     #[must_use]
     pub const fn with_jitter(mut self, jitter: Duration) -> Self {
         self.jitter = jitter;
+        self.jitter_reorders = false;
+        self
+    }
+
+    /// Sets a jitter that reorders: each packet's delay grows by a
+    /// uniformly drawn `0..=jitter` of its own, so a packet sent less than
+    /// `jitter` after another may arrive first. That is Linux netem's
+    /// `delay D J` without a rate (there, D plus or minus J: set the delay
+    /// to D - J and this to 2 J), a model of paths that spread packets
+    /// over several routes or radio retries.
+    #[must_use]
+    pub const fn with_reordering_jitter(mut self, jitter: Duration) -> Self {
+        self.jitter = jitter;
+        self.jitter_reorders = true;
         self
     }
 
@@ -213,6 +235,16 @@ impl LinkConfig {
         self
     }
 
+    /// Sends each packet with probability `p` without the propagation
+    /// delay and jitter, so that it overtakes packets sent before it: Linux
+    /// netem's `reorder p`, which sends that share of packets at once and
+    /// delays the rest.
+    #[must_use]
+    pub fn with_early(mut self, p: f64) -> Self {
+        self.early = sanitize_probability(p);
+        self
+    }
+
     /// Corrupts each delivered packet with probability `p` (see
     /// [`with_corrupt_bits`](Self::with_corrupt_bits) for how much).
     #[must_use]
@@ -242,6 +274,13 @@ impl LinkConfig {
     #[must_use]
     pub const fn jitter(&self) -> Duration {
         self.jitter
+    }
+
+    /// Whether jitter may reorder packets (see
+    /// [`with_reordering_jitter`](Self::with_reordering_jitter)).
+    #[must_use]
+    pub const fn jitter_reorders(&self) -> bool {
+        self.jitter_reorders
     }
 
     /// The bottleneck bandwidth in bits per second, `None` if unlimited.
@@ -290,6 +329,13 @@ impl LinkConfig {
     #[must_use]
     pub const fn reorder_delay(&self) -> Duration {
         self.reorder_delay
+    }
+
+    /// The probability of sending a packet without delay (see
+    /// [`with_early`](Self::with_early)).
+    #[must_use]
+    pub const fn early(&self) -> f64 {
+        self.early
     }
 
     /// The corruption probability.
@@ -422,6 +468,12 @@ mod fuzzing {
             }
             if bool::arbitrary(u)? {
                 c = c.with_burst_loss(GilbertElliott::arbitrary(u)?);
+            }
+            if bool::arbitrary(u)? {
+                c = c.with_reordering_jitter(c.jitter());
+            }
+            if bool::arbitrary(u)? {
+                c = c.with_early(probability(u)?);
             }
             Ok(c)
         }

@@ -1,9 +1,10 @@
 //! A deterministic network simulator for testing protocol state machines.
 //!
 //! - [`LinkConfig`] describes one direction of a path: propagation delay,
-//!   jitter, a bandwidth bottleneck with a bounded FIFO queue, independent
-//!   and burst ([`GilbertElliott`]) loss, duplication, reordering,
-//!   corruption and an MTU.
+//!   jitter (order-keeping, or drawn per packet as Linux netem does),
+//!   a bandwidth bottleneck with a bounded FIFO queue, independent and
+//!   burst ([`GilbertElliott`]) loss, duplication, reordering (held back,
+//!   or sent early as netem's `reorder`), corruption and an MTU.
 //! - [`Link`] is that direction: packets go in with [`Link::send`] and come
 //!   out with [`Link::deliver`] once their time has come. A fault-injecting
 //!   device is a `Link` in front of a real one.

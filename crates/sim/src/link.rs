@@ -117,6 +117,8 @@ pub struct LinkStats {
     pub duplicated: u64,
     /// Packets held back for reordering.
     pub reordered: u64,
+    /// Packets sent without delay, ahead of earlier ones.
+    pub early: u64,
     /// Packets whose bits were flipped (a duplicated packet counts once).
     pub corrupted: u64,
 }
@@ -194,6 +196,7 @@ struct Chances {
     loss: Chance,
     duplicate: Chance,
     reorder: Chance,
+    early: Chance,
     corrupt: Chance,
     burst: Option<Burst>,
 }
@@ -212,6 +215,7 @@ impl Chances {
             loss: Chance::new(c.loss()),
             duplicate: Chance::new(c.duplication()),
             reorder: Chance::new(c.reordering()),
+            early: Chance::new(c.early()),
             corrupt: Chance::new(c.corruption()),
             burst: c.burst_loss().map(|m| Burst {
                 enter_bad: Chance::new(m.enter_bad),
@@ -368,13 +372,26 @@ impl Link {
         } else {
             Duration::from_micros(self.rng.below(jitter.saturating_add(1)))
         };
-        let normal = (departs + self.config.delay() + jitter).max(self.fifo_last);
+        // Jitter that reorders ignores the FIFO rule, and the packet goes
+        // where packets that may be overtaken wait; so does a packet sent
+        // early, and it overtakes.
+        let early = self.chances.early.roll(&mut self.rng);
+        let free = self.config.jitter_reorders() || early;
+        let own = if early {
+            self.stats.early += 1;
+            departs
+        } else {
+            departs + self.config.delay() + jitter
+        };
+        let normal = if free { own } else { own.max(self.fifo_last) };
         let reordered = self.chances.reorder.roll(&mut self.rng);
         let arrives_at = if reordered {
             self.stats.reordered += 1;
             normal + self.config.reorder_delay()
         } else {
-            self.fifo_last = normal;
+            if !free {
+                self.fifo_last = normal;
+            }
             normal
         };
 
@@ -398,10 +415,10 @@ impl Link {
             duplicate,
             packet,
         };
-        self.enqueue(pending(false, packet), reordered);
+        self.enqueue(pending(false, packet), reordered || free);
         if let Some(packet) = copy {
             self.stats.duplicated += 1;
-            self.enqueue(pending(true, packet), reordered);
+            self.enqueue(pending(true, packet), reordered || free);
         }
 
         Fate::InFlight {

@@ -233,6 +233,70 @@ fn jitter_stays_in_range_and_keeps_order() {
 }
 
 #[test]
+fn reordering_jitter_reorders_within_its_range() {
+    let delay = Duration::from_millis(5);
+    let config = LinkConfig::clean()
+        .with_delay(delay)
+        .with_reordering_jitter(Duration::from_millis(10));
+    assert!(config.jitter_reorders());
+    assert!(
+        !config
+            .with_jitter(Duration::from_millis(1))
+            .jitter_reorders()
+    );
+    // 1 ms apart with 10 ms of independent jitter: most neighbours swap
+    // half the time, yet every packet keeps its own drawn delay.
+    let (link, fates, out) = run(config, 5, N);
+    assert_eq!(link.stats().delivered, N);
+    for (i, f) in fates.iter().enumerate() {
+        let Fate::InFlight { arrives_at, .. } = *f else {
+            panic!("clean link dropped a packet")
+        };
+        let extra = (arrives_at - t(i as u64 * 1000) - delay).total_micros();
+        assert!(extra <= 10_000, "extra {extra}");
+    }
+    let ids: Vec<u64> = out
+        .iter()
+        .map(|(_, p)| u64::from_be_bytes(p[..8].try_into().unwrap()))
+        .collect();
+    let swapped = ids.windows(2).filter(|w| w[0] > w[1]).count() as u64;
+    // Two neighbours 1 ms apart with delays uniform over 10 ms arrive out
+    // of order with probability 0.405; consecutive arrivals see a bit less.
+    assert!(swapped > N / 4 && swapped < N / 2, "swapped {swapped}");
+    // Arrivals are handed out in time order all the same.
+    assert!(out.windows(2).all(|w| w[0].0 <= w[1].0));
+}
+
+#[test]
+fn early_packets_skip_the_delay_and_overtake() {
+    let delay = Duration::from_millis(10);
+    let config = LinkConfig::clean().with_delay(delay).with_early(0.05);
+    let (link, fates, out) = run(config, 6, N);
+    let s = link.stats();
+    assert_rate(s.early, N, 0.05, "early");
+    let mut early = 0;
+    for (i, f) in fates.iter().enumerate() {
+        let Fate::InFlight { arrives_at, .. } = *f else {
+            panic!("clean link dropped a packet")
+        };
+        let sent = t(i as u64 * 1000);
+        if arrives_at == sent {
+            early += 1;
+        } else {
+            assert_eq!(arrives_at, sent + delay);
+        }
+    }
+    assert_eq!(early, s.early);
+    // Each early packet overtakes the ten sent in the 10 ms before it.
+    let ids: Vec<u64> = out
+        .iter()
+        .map(|(_, p)| u64::from_be_bytes(p[..8].try_into().unwrap()))
+        .collect();
+    let overtaking = ids.windows(2).filter(|w| w[0] > w[1]).count() as u64;
+    assert!(overtaking > s.early * 9 / 10, "{overtaking} of {}", s.early);
+}
+
+#[test]
 fn bandwidth_serializes_back_to_back_packets() {
     // 10 Mbit/s, 1000 packets of 1250 bytes = 10 Mbit: exactly one second.
     let delay = Duration::from_millis(20);

@@ -603,3 +603,27 @@ fn tail_loss_is_probed_instead_of_waiting_for_the_rto() {
         "repaired by {now} ms, the RTO was due at {rto_at}"
     );
 }
+
+#[test]
+fn late_original_after_a_fast_retransmit_times_the_path() {
+    // With timestamps every ACK of new data is an RTT sample (RFC 7323
+    // §4); when the original of a fast retransmission arrives after all,
+    // the ACK echoes the original's TSval and its sample is the delay the
+    // path really had. Only after a timeout does an older echo risk timing
+    // the wait for the timer, and only then is it left out.
+    let (mut a, mut b) = established(cfg(true), cfg(true));
+    assert_eq!(a.srtt(), Some(strata_core::time::Duration::ZERO));
+    let segs = burst(&mut a, 5, 2);
+    // The first segment is held up on the path; the others arrive at 20 ms
+    // and their SACKs make A retransmit it (three duplicates).
+    let rest: Vec<&Seg> = segs.iter().skip(1).collect();
+    let sent = feed(&mut a, &mut b, &rest, 20);
+    assert!(sent.iter().any(|s| s.repr.seq == segs[0].repr.seq));
+    assert_eq!(a.stats().fast_retransmits, 1);
+    // The original arrives at 50 ms; its ACK, echoing the TSval of 10 ms,
+    // reaches A at once: a 40 ms sample.
+    feed(&mut a, &mut b, &[&segs[0]], 50);
+    assert_eq!(a.snd_una(), a.snd_nxt());
+    let srtt = a.srtt().unwrap();
+    assert_eq!(srtt, strata_core::time::Duration::from_millis(5), "{srtt}");
+}

@@ -268,9 +268,10 @@ fn acks_for_unacceptable_empty_segments_are_rate_limited() {
         deliver(&mut a, ms(t), &forged(far, una, Flags::ACK, ts, &[]));
         none(&mut a, ms(t));
     }
-    // PAWS failures share the limit.
+    // PAWS failures share the limit (an ACK far behind: one just behind
+    // is taken as reordered, see below).
     let old = b_ts(&last, 0).map(|t| Timestamps {
-        tsval: t.tsval.wrapping_sub(1000),
+        tsval: t.tsval.wrapping_sub(100_000),
         tsecr: t.tsecr,
     });
     deliver(&mut a, ms(650), &forged(nxt, una, Flags::ACK, old, &[]));
@@ -288,4 +289,58 @@ fn acks_for_unacceptable_empty_segments_are_rate_limited() {
     deliver(&mut a, ms(700), &forged(far, una, Flags::ACK, ts, &[]));
     assert_eq!(one(&mut a, ms(700)).repr.ack, nxt);
     assert_eq!(a.stats().invalid_acks_suppressed, 4);
+}
+
+#[test]
+fn pure_ack_reordered_behind_a_newer_one_passes_paws() {
+    // RFC 7323 §5.3 R1 would drop an ACK whose TSval is behind TS.Recent;
+    // a path with jitter reorders ACKs all the time, and dropping them
+    // loses SACK blocks no later ACK repeats. As Linux does
+    // (tcp_disordered_ack), a pure ACK at RCV.NXT at most an RTO's worth
+    // of ticks behind is used, except for its window, which the newer ACK
+    // set; anything else behind TS.Recent is still dropped.
+    let (mut a, _b, last) = setup();
+    let nxt = a.rcv_nxt();
+    a.send(&[7u8; 2920]).unwrap();
+    let sent = drain(&mut a, ms(200));
+    assert_eq!(sent.len(), 2);
+    let window = a.send_window();
+    let una = a.snd_una();
+    let first_end = una.wrapping_add(sent[0].payload().len() as u32);
+    // TS.Recent moves on with a newer, pure ACK acknowledging nothing.
+    let shift = a.window_shifts().0;
+    let newer = forged(nxt, una, Flags::ACK, b_ts(&last, 50), &[]).edit(|r| {
+        r.window = (window >> shift) as u16;
+    });
+    deliver(&mut a, ms(205), &newer);
+    assert_eq!(a.snd_una(), una);
+    // An older ACK, 10 ms behind, acknowledges the first segment.
+    let behind = b_ts(&last, 40);
+    deliver(
+        &mut a,
+        ms(206),
+        &forged(nxt, first_end, Flags::ACK, behind, &[]),
+    );
+    assert_eq!(a.stats().paws_drops, 0);
+    assert_eq!(a.snd_una(), first_end);
+    assert_eq!(a.send_window(), window, "a reordered ACK's window is stale");
+    none(&mut a, ms(206));
+    // Far behind (more than the RTO in milliseconds), it is dropped.
+    let far = b_ts(&last, 0).map(|t| Timestamps {
+        tsval: t.tsval.wrapping_sub(100_000),
+        tsecr: t.tsecr,
+    });
+    let end = una.wrapping_add(2920);
+    deliver(&mut a, ms(207), &forged(nxt, end, Flags::ACK, far, &[]));
+    assert_eq!(a.stats().paws_drops, 1);
+    assert_eq!(a.snd_una(), first_end);
+    // So is data just behind: PAWS protects the stream.
+    deliver(
+        &mut a,
+        ms(208),
+        &forged(nxt, end, Flags::ACK, behind, b"old"),
+    );
+    assert_eq!(a.stats().paws_drops, 2);
+    assert_eq!(read_all(&mut a), b"");
+    assert_eq!(a.snd_una(), first_end);
 }

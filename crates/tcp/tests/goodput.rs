@@ -27,7 +27,7 @@ use strata_tcp::isn::IsnGenerator;
 use strata_tcp::{Connection, State};
 
 /// Bytes per cell: 4 MiB is some 16 windows of the path's 250 KB
-/// bandwidth-delay product, past slow start, while the 32 cells stay
+/// bandwidth-delay product, past slow start, while the 36 cells stay
 /// within a couple of seconds of test time.
 const DEFAULT_BYTES: usize = 4 << 20;
 
@@ -69,6 +69,17 @@ fn scenarios() -> Vec<(&'static str, LinkConfig)> {
                 .with_duplication(0.05)
                 .with_reordering(0.10, Duration::from_millis(5))
                 .with_corruption(0.01),
+        ),
+        (
+            // Issue #6's netem: 10 ms plus or minus 5 ms drawn per packet,
+            // 5% sent undelayed, 2% loss, 1% duplication.
+            "netem 10±5 ms, 5% early, 2% loss, 1% dup",
+            base()
+                .with_delay(Duration::from_millis(5))
+                .with_reordering_jitter(Duration::from_millis(10))
+                .with_early(0.05)
+                .with_loss(0.02)
+                .with_duplication(0.01),
         ),
     ]
 }

@@ -162,6 +162,7 @@ impl Connection {
             + i64::from(flags.contains(Flags::FIN));
 
         // RFC 7323 §5.3 R1: PAWS, before the sequence number check.
+        let mut stale_ack = false;
         if self.ts_ok && !rst {
             match seg.options.timestamps {
                 // RFC 7323 §3.2: once negotiated, a segment without the
@@ -176,6 +177,11 @@ impl Connection {
                         // of the segment instead (RFC 7323 §5.5).
                         self.ts_recent = ts.tsval;
                         self.ts_recent_at = now;
+                    } else if self.disordered_ack(flags, seq, payload.len(), ts.tsval) {
+                        // An ACK the path reordered behind a newer one: its
+                        // SACK blocks are still true and may be the only
+                        // report of what they cover.
+                        stale_ack = true;
                     } else {
                         self.stats.paws_drops += 1;
                         self.ack_unacceptable(now, flags, seg_len);
@@ -264,7 +270,7 @@ impl Connection {
                 return;
             }
         }
-        if !self.process_ack(now, seg, seq, payload.len()) {
+        if !self.process_ack(now, seg, seq, payload.len(), stale_ack) {
             return;
         }
         match self.state {
@@ -363,9 +369,35 @@ impl Connection {
         }
     }
 
+    /// Whether a segment PAWS would reject is an ACK the path merely
+    /// reordered (Linux's tcp_disordered_ack does the same): no data, SYN
+    /// or FIN that an old duplicate could smuggle in, the sequence number
+    /// we expect, and a TSval behind TS.Recent by no more than an RTO's
+    /// worth of millisecond ticks (a wrapped or forged one is further).
+    /// Under jitter that reorders, a sender would otherwise drop a large
+    /// share of the ACKs and with them SACK blocks that no later ACK
+    /// repeats, then retransmit what had arrived.
+    fn disordered_ack(&self, flags: Flags, seq: i64, payload_len: usize, tsval: u32) -> bool {
+        let behind = u64::from(self.ts_recent.wrapping_sub(tsval));
+        payload_len == 0
+            && flags.contains(Flags::ACK)
+            && !flags.intersects(Flags::SYN | Flags::FIN | Flags::RST)
+            && seq == self.rcv_nxt as i64
+            && behind <= self.rtt.rto().total_millis()
+    }
+
     /// The ACK field in a synchronized state. Returns `false` when the
-    /// segment must be dropped.
-    fn process_ack(&mut self, now: Instant, seg: &Repr, seq: i64, payload_len: usize) -> bool {
+    /// segment must be dropped. A `stale` ACK (reordered behind a newer
+    /// one) is used for its acknowledgment and SACK blocks, not for the
+    /// window, which the newer ACK already set.
+    fn process_ack(
+        &mut self,
+        now: Instant,
+        seg: &Repr,
+        seq: i64,
+        payload_len: usize,
+        stale: bool,
+    ) -> bool {
         let ack = self.snd_offset(seg.ack);
         // RFC 5961 §5.2: acceptable only within
         // SND.UNA - MAX.SND.WND =< SEG.ACK =< SND.NXT.
@@ -413,6 +445,7 @@ impl Connection {
         // updated ... if (SND.WL1 < SEG.SEQ or (SND.WL1 = SEG.SEQ and
         // SND.WL2 =< SEG.ACK))".
         if ack >= self.snd_una
+            && !stale
             && (self.snd_wl1 < seq || (self.snd_wl1 == seq && self.snd_wl2 <= ack))
         {
             let was_zero = self.snd_wnd == 0;
@@ -532,6 +565,7 @@ impl Connection {
             // Only the hole the ACK filled is newly delivered; what follows
             // up to it was SACKed before.
             let hole_end = self.scoreboard.first_sacked().unwrap_or(ack).min(ack);
+            self.rack.on_hole_filled(now, self.snd_una, hole_end, tsecr);
             self.rack
                 .on_delivered(now, self.snd_una, hole_end, tsecr, true);
             self.rack.on_delivered(now, hole_end, ack, tsecr, false);

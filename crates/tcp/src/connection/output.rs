@@ -590,7 +590,20 @@ impl Connection {
             if self.rtt_probe.is_some_and(|(e, _)| e > plan.start) {
                 self.rtt_probe = None;
             }
-            if let Some(ts) = repr.options.timestamps {
+            // Only after a timeout: an echo older than a fast
+            // retransmission belongs to an original that was late, not
+            // lost, and its sample measures the path's real delay; kept
+            // out, under reordering that retransmits often, SRTT would
+            // stay at whatever the handshake measured.
+            if let Some(ts) = repr.options.timestamps
+                && matches!(
+                    self.recovery,
+                    Some(Recovery {
+                        kind: RecoveryKind::Timeout,
+                        ..
+                    })
+                )
+            {
                 self.rtx_mark = Some((ts.tsval, self.snd_max));
             }
         }

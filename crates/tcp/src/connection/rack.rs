@@ -12,7 +12,12 @@
 //!
 //! The reordering window starts at zero in recovery (DupThresh-like
 //! behaviour) until reordering is seen, then is a quarter of the minimum
-//! RTT, widened by every round trip that brings a D-SACK (§6.2 step 4).
+//! RTT, widened by every round trip that brings a D-SACK (§6.2 step 4),
+//! or the longest a segment that was not lost has been seen late, if that
+//! is more; never more than SRTT. Under jitter as wide as the RTT a
+//! quarter of the minimum RTT (which millisecond timestamps may measure
+//! as zero) is far too little, and D-SACKs widen it only after the
+//! needless retransmissions they report.
 //!
 //! Offsets are the connection's 64-bit send-side offsets. The lists grow
 //! only when more is outstanding than ever before.
@@ -21,6 +26,10 @@ use alloc::collections::VecDeque;
 use alloc::vec::Vec;
 
 use strata_core::time::{Duration, Instant};
+
+/// Recoveries a widened reordering window lasts without new evidence
+/// (RFC 8985 §6.2 step 4's 16).
+const REO_WND_PERSIST: u32 = 16;
 
 /// One retransmission not yet known delivered.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -33,6 +42,9 @@ struct Rtx {
     /// Its TSval, to tell whether an ACK echoes it or the original
     /// (RFC 8985 §6.2 step 2).
     tsval: Option<u32>,
+    /// The TSval of the first retransmission of these octets: an echo
+    /// older than it is the original's.
+    first_tsval: Option<u32>,
 }
 
 /// The RACK state of one connection.
@@ -67,6 +79,14 @@ pub(crate) struct Rack {
     dsack_round: Option<u64>,
     /// RACK.fack: the highest end of delivered data.
     fack: u64,
+    /// The most a segment delivered out of order, never retransmitted, was
+    /// late: how long after RACK would have deemed it lost with no
+    /// reordering window it arrived all the same. Kept as long as the
+    /// multiplier (`reo_wnd_persist`).
+    reo_extent: Duration,
+    /// Below this offset, sent before the last retransmission timeout,
+    /// filled holes measure no lateness.
+    unmeasured_below: u64,
     /// RACK.reordering_seen.
     pub(crate) reordering_seen: bool,
     /// Retransmissions RACK found lost.
@@ -96,6 +116,11 @@ impl Rack {
             return;
         }
         subtract(&mut self.relost, start, end);
+        let first_tsval = self
+            .rtx
+            .iter()
+            .find(|r| r.start < end && r.end > start)
+            .map_or(tsval, |r| r.first_tsval);
         self.forget_rtx(start, end);
         self.count += 1;
         self.rtx.push(Rtx {
@@ -104,14 +129,20 @@ impl Rack {
             at: now,
             n: self.count,
             tsval,
+            first_tsval,
         });
     }
 
     /// A retransmission timeout: everything goes again from SND.UNA, so
-    /// what RACK knew of earlier retransmissions no longer matters.
+    /// what RACK knew of earlier retransmissions no longer matters. What
+    /// was sent so far may have gone several times, so an echo tells no
+    /// more which copy filled a hole there.
     pub(crate) fn on_timeout(&mut self) {
         self.rtx.clear();
         self.relost.clear();
+        if let Some(&(end, _, _)) = self.sends.back() {
+            self.unmeasured_below = end;
+        }
     }
 
     /// SND.UNA moved to `una`.
@@ -145,17 +176,29 @@ impl Rack {
         if start >= end {
             return;
         }
-        if newly {
+        // The original transmission of the highest octet.
+        let i = self.sends.partition_point(|&(e, _, _)| e < end);
+        let original = self.sends.get(i).copied();
+        if newly && end < self.fack {
             let retransmitted = self.rtx.iter().any(|r| r.start < end && r.end > start);
-            if end < self.fack && !retransmitted {
+            if !retransmitted {
                 self.reordering_seen = true;
+                // Reordered, not lost: had the window been shorter than
+                // its lateness, it would have gone again for nothing. The
+                // window takes the lateness (Linux, likewise, learns its
+                // reordering degree from holes filled without a
+                // retransmission; RFC 8985 §6.2 leaves the window's
+                // adaptation to the implementation beyond its minimum).
+                if let Some((_, at, _)) = original
+                    && start >= self.unmeasured_below
+                {
+                    self.note_late(now.saturating_duration_since(at) - self.rtt);
+                }
             }
         }
         self.fack = self.fack.max(end);
         subtract(&mut self.relost, start, end);
-        // The original transmission of the highest octet.
-        let i = self.sends.partition_point(|&(e, _, _)| e < end);
-        if let Some(&(_, at, n)) = self.sends.get(i) {
+        if let Some((_, at, n)) = original {
             self.update(now, at, n);
         }
         // The common case, nothing retransmitted outstanding, skips the
@@ -189,6 +232,61 @@ impl Rack {
         self.forget_rtx(start, end);
     }
 
+    /// The cumulative acknowledgment filled the hole `[start, end)` at
+    /// `now`, echoing `tsecr`. If that hole had been retransmitted and the
+    /// echo is older than the retransmission, the original filled it
+    /// (RFC 7323 §4.3 has the receiver echo the segment that fills a
+    /// hole): it was late, not lost, and the window takes its lateness
+    /// like that of any reordered segment. Without this, a window too
+    /// small to let a late segment arrive before its retransmission never
+    /// sees one arrive, and never grows but by D-SACKs, in steps of a
+    /// quarter of a minimum RTT that millisecond timestamps may measure
+    /// as zero. Only the cumulative ACK tells: a SACK echoes the last
+    /// segment in order, older than anything above the hole.
+    pub(crate) fn on_hole_filled(
+        &mut self,
+        now: Instant,
+        start: u64,
+        end: u64,
+        tsecr: Option<u32>,
+    ) {
+        let Some(echo) = tsecr else {
+            return;
+        };
+        // The common case, nothing retransmitted outstanding, costs two
+        // comparisons.
+        if self.rtx.is_empty() || start < self.unmeasured_below {
+            return;
+        }
+        // Older than the first retransmission: neither it nor a later one
+        // (that one may have arrived and its ACK been lost) filled it.
+        let late_original = self.rtx.iter().any(|r| {
+            r.start < end
+                && r.end > start
+                && r.first_tsval
+                    .is_some_and(|tsval| (echo.wrapping_sub(tsval) as i32) < 0)
+        });
+        if !late_original {
+            return;
+        }
+        let i = self.sends.partition_point(|&(e, _, _)| e <= start);
+        if let Some(&(_, at, _)) = self.sends.get(i) {
+            self.note_late(now.saturating_duration_since(at) - self.rtt);
+        }
+    }
+
+    /// A segment not lost arrived `late` after RACK would have deemed it
+    /// lost with no reordering window: the path reorders.
+    fn note_late(&mut self, late: Duration) {
+        self.reordering_seen = true;
+        // Any lateness the window had to cover keeps it: reordering that
+        // goes on but never beats its record must not let it lapse.
+        if late > Duration::ZERO {
+            self.reo_extent = self.reo_extent.max(late);
+            self.reo_wnd_persist = REO_WND_PERSIST;
+        }
+    }
+
     fn update(&mut self, now: Instant, at: Instant, n: u64) {
         if self.xmit.is_none_or(|x| sent_after((at, n), x)) {
             self.xmit = Some((at, n));
@@ -204,23 +302,28 @@ impl Rack {
         if self.dsack_round.is_none_or(|r| una >= r) {
             self.dsack_round = Some(nxt);
             self.reo_wnd_mult = self.reo_wnd_mult.saturating_add(1);
-            self.reo_wnd_persist = 16;
+            self.reo_wnd_persist = REO_WND_PERSIST;
         }
     }
 
-    /// A recovery ended: after 16 without a D-SACK the window shrinks back.
+    /// A recovery ended: after 16 without a D-SACK or a newly measured
+    /// lateness the window shrinks back.
     pub(crate) fn on_recovery_exit(&mut self) {
         if self.reo_wnd_persist > 0 {
             self.reo_wnd_persist -= 1;
             if self.reo_wnd_persist == 0 {
                 self.reo_wnd_mult = 1;
+                self.reo_extent = Duration::ZERO;
             }
         }
     }
 
     /// RACK.reo_wnd (RFC 8985 §6.2 step 4): zero in recovery while no
     /// reordering has been seen, else a quarter of the minimum RTT per
-    /// multiple, at most SRTT.
+    /// multiple or the lateness measured, whichever is more, at most SRTT.
+    /// A quarter of the minimum RTT alone is too little when reordering
+    /// comes from jitter as wide as the RTT: a segment that skipped the
+    /// queue makes everything sent just before it look lost.
     pub(crate) fn reo_wnd(&self, srtt: Option<Duration>, in_recovery: bool) -> Duration {
         if !self.reordering_seen && in_recovery {
             return Duration::ZERO;
@@ -230,7 +333,8 @@ impl Rack {
             base.total_micros()
                 .saturating_mul(u64::from(self.reo_wnd_mult))
                 / 4,
-        );
+        )
+        .max(self.reo_extent);
         srtt.map_or(wnd, |s| wnd.min(s))
     }
 
@@ -418,6 +522,74 @@ mod tests {
         assert_eq!(r.relost_bytes(), 0);
         r.advance(1000);
         assert!(r.rtx.is_empty());
+    }
+
+    #[test]
+    fn reordered_original_widens_the_window_to_its_lateness() {
+        let mut r = Rack::new();
+        r.on_rtt_sample(Duration::from_millis(4));
+        r.on_send(1000, ms(0));
+        r.on_send(2000, ms(1));
+        // The second segment skips the queue: delivered 5 ms after it left.
+        r.on_delivered(ms(6), 1000, 2000, None, true);
+        assert_eq!(r.rtt, Duration::from_millis(5));
+        // A quarter of the minimum RTT is all the window there is...
+        let srtt = Some(Duration::from_millis(20));
+        assert_eq!(r.reo_wnd(srtt, false), Duration::from_millis(1));
+        // ... but the first arrives at 18 ms, 13 ms after RACK.rtt would
+        // have had it lost: the window learns that.
+        r.on_delivered(ms(18), 0, 1000, None, true);
+        assert!(r.reordering_seen);
+        assert_eq!(r.reo_wnd(srtt, true), Duration::from_millis(13));
+        // Never past SRTT.
+        assert_eq!(
+            r.reo_wnd(Some(Duration::from_millis(8)), true),
+            Duration::from_millis(8)
+        );
+        // Sixteen recoveries without new evidence bring it back.
+        for _ in 0..16 {
+            r.on_recovery_exit();
+        }
+        assert_eq!(r.reo_wnd(srtt, true), Duration::from_millis(1));
+    }
+
+    #[test]
+    fn original_filling_the_hole_after_its_retransmission_is_late() {
+        let mut r = Rack::new();
+        r.on_rtt_sample(Duration::from_millis(10));
+        r.on_send(1000, ms(0));
+        r.on_send(2000, ms(1));
+        r.on_delivered(ms(11), 1000, 2000, None, true);
+        r.on_retransmit(0, 1000, ms(12), Some(112));
+        // The cumulative ACK echoes TSval 100, older than the first
+        // retransmission's: the original filled the hole, 20 ms after RACK
+        // deemed it lost.
+        r.on_hole_filled(ms(30), 0, 1000, Some(100));
+        let srtt = Some(Duration::from_millis(40));
+        assert_eq!(r.reo_wnd(srtt, true), Duration::from_millis(20));
+    }
+
+    #[test]
+    fn echo_of_an_earlier_retransmission_measures_nothing() {
+        let mut r = Rack::new();
+        r.on_rtt_sample(Duration::from_millis(10));
+        r.on_send(1000, ms(0));
+        r.on_send(2000, ms(1));
+        r.on_delivered(ms(11), 1000, 2000, None, true);
+        r.on_retransmit(0, 1000, ms(12), Some(112));
+        r.on_retransmit(0, 1000, ms(40), Some(140));
+        // The first retransmission filled the hole; the echo is older than
+        // the second, not than the first.
+        r.on_hole_filled(ms(45), 0, 1000, Some(112));
+        assert!(!r.reordering_seen);
+        let srtt = Some(Duration::from_millis(40));
+        assert_eq!(r.reo_wnd(srtt, false), Duration::from_micros(2500));
+        // After a timeout, nothing sent before it measures either.
+        r.on_timeout();
+        r.on_retransmit(0, 1000, ms(300), Some(400));
+        r.on_hole_filled(ms(301), 0, 1000, Some(100));
+        assert!(!r.reordering_seen);
+        assert_eq!(r.reo_wnd(srtt, false), Duration::from_micros(2500));
     }
 
     #[test]
