@@ -537,6 +537,18 @@ step_ping_strata() {
     strxt 30 "$STRATA" ping -c 3 -i 0.3 -s 3000 "${TAP_ARGS[@]}" "$LINUX" >"$LOGS/ping-strata-3000.log" 2>&1 || rc=1
     grep -q ' 3 received' "$LOGS/ping-strata-3000.log" || { echo "strata ping -s 3000: $(tail -4 "$LOGS/ping-strata-3000.log")" >&2; rc=1; }
     grep -q '3008 bytes from' "$LOGS/ping-strata-3000.log" || { echo "strata ping -s 3000: no full-size reply" >&2; rc=1; }
+    # Without -c it runs until Ctrl-C, which stops it with the statistics
+    # (and status 0: replies came) as iputils does.
+    local st=0
+    timeout --preserve-status -s INT 3 ip netns exec "$STRATA_NS" "$STRATA" ping -i 0.5 "${TAP_ARGS[@]}" "$LINUX" \
+        >"$LOGS/ping-strata-int.log" 2>&1 || st=$?
+    grep -q "^--- $LINUX ping statistics ---" "$LOGS/ping-strata-int.log" &&
+        grep -Eq '^[0-9]+ packets transmitted, [0-9]+ received, 0% packet loss, time [0-9]+ms$' "$LOGS/ping-strata-int.log" &&
+        grep -Eq '^rtt min/avg/max/mdev = [0-9.]+/[0-9.]+/[0-9.]+/[0-9.]+ ms$' "$LOGS/ping-strata-int.log" || {
+        echo "strata ping + SIGINT: no summary: $(tail -4 "$LOGS/ping-strata-int.log")" >&2
+        rc=1
+    }
+    ((st == 0)) || { echo "strata ping + SIGINT: exit $st, want 0" >&2; rc=1; }
     capture_stop
     check_capture ping-strata frag-out frag-in || rc=1
     return "$rc"

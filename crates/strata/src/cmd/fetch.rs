@@ -13,7 +13,12 @@
 //! 2 bad URL or setup, 3 no such host, 4 connection refused, 5 connection
 //! reset, 6 timed out, 7 host unreachable, 8 malformed or cut-short
 //! response, 22 a status other than 2xx (the body is not written), 23 the
-//! output could not be written.
+//! output could not be written, 130 interrupted (Ctrl-C).
+//!
+//! With `-o FILE`, the file exists after the run only if the whole body
+//! arrived: a fetch that fails or is interrupted part-way removes what it
+//! had written (there is no resuming, so a partial file would only be
+//! mistaken for the real one).
 
 use core::net::SocketAddrV4;
 use std::fmt;
@@ -21,6 +26,8 @@ use std::io::{self, IsTerminal, Read, Write};
 use std::path::PathBuf;
 use std::process::ExitCode;
 use std::str::FromStr;
+use std::sync::Arc;
+use std::sync::atomic::Ordering;
 
 use strata_core::time::Duration;
 use strata_dns::resolver::ResolveError;
@@ -235,6 +242,8 @@ pub enum FetchError {
     Output(io::Error),
     /// Another I/O error on the connection.
     Io(io::Error),
+    /// Stopped by an interrupt (Ctrl-C) before the body was complete.
+    Interrupted,
 }
 
 impl FetchError {
@@ -253,11 +262,15 @@ impl FetchError {
             FetchError::Protocol(_) | FetchError::Truncated { .. } => 8,
             FetchError::Status { .. } => 22,
             FetchError::Output(_) => 23,
+            FetchError::Interrupted => 130,
         }
     }
 
     /// Classifies an error of the connection.
     fn from_io(e: io::Error, peer: SocketAddrV4) -> FetchError {
+        if crate::net::is_interrupted(&e) {
+            return FetchError::Interrupted;
+        }
         match e.kind() {
             io::ErrorKind::ConnectionRefused => FetchError::Refused(peer),
             io::ErrorKind::ConnectionReset | io::ErrorKind::ConnectionAborted => FetchError::Reset,
@@ -296,6 +309,7 @@ impl fmt::Display for FetchError {
             FetchError::Status { status, reason } => write!(f, "server answered {status} {reason}"),
             FetchError::Output(e) => write!(f, "cannot write the output: {e}"),
             FetchError::Io(e) => write!(f, "{e}"),
+            FetchError::Interrupted => f.write_str("interrupted"),
         }
     }
 }
@@ -730,14 +744,24 @@ pub fn progress_line(received: u64, total: Option<u64>, rate: f64) -> String {
 }
 
 /// A file created on the first write (or at [`LazyFile::finish`]), so a
-/// failed fetch leaves no empty file behind.
+/// failed fetch leaves no empty file behind, and removed again by
+/// [`LazyFile::discard`] so it leaves no partial one either.
 #[derive(Debug)]
 struct LazyFile {
     path: PathBuf,
     file: Option<io::BufWriter<std::fs::File>>,
+    written: u64,
 }
 
 impl LazyFile {
+    fn new(path: PathBuf) -> Self {
+        Self {
+            path,
+            file: None,
+            written: 0,
+        }
+    }
+
     fn open(&mut self) -> io::Result<&mut io::BufWriter<std::fs::File>> {
         if self.file.is_none() {
             self.file = Some(io::BufWriter::with_capacity(
@@ -753,11 +777,23 @@ impl LazyFile {
     fn finish(&mut self) -> io::Result<()> {
         self.open()?.flush()
     }
+
+    /// Removes the file if this run created it; returns how many body
+    /// bytes it had received, or `None` if there was no file.
+    fn discard(&mut self) -> Option<u64> {
+        let file = self.file.take()?;
+        // Unwritten buffered bytes are dropped with it: nothing to flush.
+        drop(file.into_parts());
+        let _ = std::fs::remove_file(&self.path);
+        Some(self.written)
+    }
 }
 
 impl Write for LazyFile {
     fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
-        self.open()?.write(buf)
+        let n = self.open()?.write(buf)?;
+        self.written += n as u64;
+        Ok(n)
     }
 
     fn flush(&mut self) -> io::Result<()> {
@@ -779,32 +815,47 @@ pub fn main(args: &FetchArgs) -> ExitCode {
             return ExitCode::from(2);
         }
     };
+    let interrupt = super::ctrl_c_flag("fetch");
+    let mut file = args.output.clone().map(LazyFile::new);
     let result = with_realtime_host(&args.tap, |host| {
+        let host = host.with_interrupt(Arc::clone(&interrupt));
         let mut progress: Box<dyn Progress> = if io::stderr().is_terminal() {
             Box::new(TerminalProgress::new(io::stderr()))
         } else {
             Box::new(NoProgress)
         };
         let options = FetchOptions::default();
-        match &args.output {
-            Some(path) => {
-                let mut file = LazyFile {
-                    path: path.clone(),
-                    file: None,
-                };
-                let r = fetch(host, &url, &options, &mut file, progress.as_mut());
-                match r {
-                    Ok(o) => file.finish().map(|()| o).map_err(FetchError::Output),
-                    Err(e) => Err(e),
-                }
+        match file.as_mut() {
+            Some(file) => {
+                let r = fetch(&host, &url, &options, file, progress.as_mut());
+                r.and_then(|o| file.finish().map(|()| o).map_err(FetchError::Output))
             }
             None => {
                 let stdout = io::stdout();
                 let mut out = io::BufWriter::with_capacity(256 * 1024, stdout.lock());
-                fetch(host, &url, &options, &mut out, progress.as_mut())
+                fetch(&host, &url, &options, &mut out, progress.as_mut())
             }
         }
     });
+    // Ctrl-C may surface as another error (a lookup that "timed out"): the
+    // flag says what happened.
+    let result = match result {
+        Ok(Err(_)) if interrupt.load(Ordering::Relaxed) => Ok(Err(FetchError::Interrupted)),
+        r => r,
+    };
+    if let Ok(Err(e)) = &result {
+        let what = if matches!(e, FetchError::Interrupted) {
+            "interrupted"
+        } else {
+            "failed"
+        };
+        if let Some((received, file)) = file.as_mut().and_then(|f| Some((f.discard()?, &f.path))) {
+            eprintln!(
+                "strata fetch: {what} after {received} body bytes; removed the partial {}",
+                file.display()
+            );
+        }
+    }
     match result {
         Ok(Ok(outcome)) => {
             if io::stderr().is_terminal() {
@@ -992,6 +1043,24 @@ mod tests {
         assert_eq!(timed.exit_code(), 6);
         let unreachable = FetchError::from_io(io::ErrorKind::HostUnreachable.into(), peer);
         assert_eq!(unreachable.exit_code(), 7);
+    }
+
+    #[test]
+    fn partial_files_are_removed() {
+        let dir = crate::cmd::testnet::TempDir::new("fetch-file");
+        let path = dir.0.join("out.bin");
+        let mut file = LazyFile::new(path.clone());
+        assert_eq!(file.discard(), None, "nothing written, nothing to remove");
+        file.write_all(b"partial body").unwrap();
+        file.flush().unwrap();
+        assert_eq!(std::fs::read(&path).unwrap(), b"partial body");
+        assert_eq!(file.discard(), Some(12));
+        assert!(!path.exists());
+        // A complete one stays, even when empty.
+        let mut file = LazyFile::new(path.clone());
+        file.finish().unwrap();
+        drop(file);
+        assert_eq!(std::fs::read(&path).unwrap(), b"");
     }
 
     #[test]

@@ -344,6 +344,15 @@ impl Server {
             .min()
     }
 
+    /// Closes every connection (a response in flight is cut short) and
+    /// the listener: the server's end, e.g. on Ctrl-C.
+    pub fn close_all(&mut self, sockets: &mut Sockets, now: Instant) {
+        for (fd, _) in self.conns.drain() {
+            let _ = sockets.close(now, fd);
+        }
+        let _ = sockets.close(now, self.listener);
+    }
+
     /// One round: accept waiting connections and move every ready
     /// connection as far as it can go. Returns whether anything happened.
     pub fn poll(&mut self, sockets: &mut Sockets, now: Instant) -> bool {
@@ -745,6 +754,8 @@ pub struct ServerHost<D> {
     pub device: D,
     /// The server.
     pub server: Server,
+    /// Real time zero of [`ServerHost::run`]'s clock.
+    epoch: std::time::Instant,
 }
 
 impl<D> std::fmt::Debug for ServerHost<D> {
@@ -772,6 +783,7 @@ impl<D: Device> ServerHost<D> {
             interface,
             device,
             server,
+            epoch: std::time::Instant::now(),
         })
     }
 
@@ -812,23 +824,47 @@ impl<D: Device + Wait> ServerHost<D> {
     /// # Errors
     /// The device's.
     pub fn run(&mut self, mut stop: impl FnMut(&Self) -> bool) -> io::Result<()> {
-        let start = std::time::Instant::now();
-        let clock =
-            || Instant::from_micros(u64::try_from(start.elapsed().as_micros()).unwrap_or(u64::MAX));
         loop {
             if stop(self) {
                 return Ok(());
             }
-            let now = clock();
-            if self.poll(now) {
-                continue;
-            }
-            let cap = std::time::Duration::from_millis(100);
-            let timeout = self.poll_at().map_or(cap, |t| {
-                std::time::Duration::from(t.saturating_duration_since(now)).min(cap)
-            });
-            self.device.wait(Some(timeout))?;
+            self.round()?;
         }
+    }
+
+    /// The real clock as network time (zero when the host was made).
+    fn clock(&self) -> Instant {
+        Instant::from_micros(u64::try_from(self.epoch.elapsed().as_micros()).unwrap_or(u64::MAX))
+    }
+
+    /// One turn of the event loop: poll, or wait for the device (at most
+    /// until the next deadline, and 100 ms).
+    fn round(&mut self) -> io::Result<()> {
+        let now = self.clock();
+        if self.poll(now) {
+            return Ok(());
+        }
+        let cap = std::time::Duration::from_millis(100);
+        let timeout = self.poll_at().map_or(cap, |t| {
+            std::time::Duration::from(t.saturating_duration_since(now)).min(cap)
+        });
+        self.device.wait(Some(timeout))
+    }
+
+    /// Stops serving: closes every connection and the listener
+    /// ([`Server::close_all`]), then runs the interface for `linger` of
+    /// real time so the closing segments reach the clients.
+    ///
+    /// # Errors
+    /// The device's.
+    pub fn close(&mut self, linger: std::time::Duration) -> io::Result<()> {
+        let now = self.clock();
+        self.server.close_all(self.interface.sockets(), now);
+        let end = std::time::Instant::now() + linger;
+        while std::time::Instant::now() < end {
+            self.round()?;
+        }
+        Ok(())
     }
 }
 
@@ -872,8 +908,20 @@ pub fn main(args: &ServeArgs) -> ExitCode {
             args.dir.display(),
             args.port
         );
-        match host.run(|_| false) {
-            Ok(()) => ExitCode::SUCCESS,
+        let interrupt = super::ctrl_c_flag("serve");
+        match host.run(|_| interrupt.load(std::sync::atomic::Ordering::Relaxed)) {
+            Ok(()) => {
+                let open = host.server.connections();
+                // Let the closing segments (FIN, or RST where a request
+                // was unread) reach the clients before the process ends.
+                let _ = host.close(std::time::Duration::from_millis(200));
+                let st = host.server.stats();
+                eprintln!(
+                    "strata serve: interrupted; closed {open} open connection(s); served {} request(s) ({} ok, {} body bytes) on {} connection(s)",
+                    st.requests, st.ok, st.body_bytes, st.accepted
+                );
+                ExitCode::SUCCESS
+            }
             Err(e) => {
                 eprintln!("strata serve: {e}");
                 ExitCode::FAILURE
@@ -1194,6 +1242,51 @@ mod tests {
             .map(|l| l.split(' ').next().unwrap().to_owned())
             .collect();
         assert_eq!(ports.len(), 20);
+    }
+
+    /// An output that raises the interrupt flag once it holds a mebibyte,
+    /// as a user pressing Ctrl-C in the middle of a download.
+    struct InterruptAfter {
+        body: Vec<u8>,
+        flag: std::sync::Arc<std::sync::atomic::AtomicBool>,
+    }
+
+    impl Write for InterruptAfter {
+        fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+            self.body.extend_from_slice(buf);
+            if self.body.len() >= 1 << 20 {
+                self.flag.store(true, std::sync::atomic::Ordering::Relaxed);
+            }
+            Ok(buf.len())
+        }
+
+        fn flush(&mut self) -> io::Result<()> {
+            Ok(())
+        }
+    }
+
+    #[test]
+    fn ctrl_c_stops_a_fetch_midway() {
+        let site = site();
+        let flag = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+        let host = site.client.with_interrupt(std::sync::Arc::clone(&flag));
+        let mut out = InterruptAfter {
+            body: Vec::new(),
+            flag,
+        };
+        let err = fetch::fetch(
+            &host,
+            &url("/big.bin"),
+            &FetchOptions::default(),
+            &mut out,
+            &mut NoProgress,
+        )
+        .unwrap_err();
+        assert!(matches!(err, FetchError::Interrupted), "{err}");
+        assert_eq!(err.exit_code(), 130);
+        let got = out.body.len();
+        assert!((1 << 20..site.big.len()).contains(&got), "{got}");
+        assert!(out.body[..] == site.big[..got]);
     }
 
     #[test]
