@@ -214,6 +214,10 @@ make_files() {
     for i in $(seq 1 50); do
         head -c $((20000 + i * 4099)) /dev/urandom >"$WWW/par/f$i.bin"
     done
+    # A directory without index.html, listed by strata serve.
+    mkdir -p "$WWW/list dir/sub"
+    printf 'a\n' >"$WWW/list dir/a b.txt"
+    printf 'x\n' >"$WWW/list dir/<x>&.txt"
     head -c $((SERVE_MB << 20)) /dev/urandom >"$WWW/serve.bin"
     head -c $((FETCH_MB << 20)) /dev/urandom >"$WWW/fetch.bin"
     head -c $((NETEM_MB << 20)) /dev/urandom >"$WWW/netem.bin"
@@ -596,9 +600,72 @@ step_serve_small() {
     done
     ((bad == 0)) || { echo "parallel: $bad of 50 files wrong" >&2; rc=1; }
     rm -f "$WORK"/out/par* "$WORK"/out/ka*
+    check_serve_ranges || rc=1
+    check_serve_listing || rc=1
     stop_strata
     capture_stop
     check_capture serve-small tcp || rc=1
+    return "$rc"
+}
+
+# Byte ranges (RFC 9110 section 14) from strata serve, byte-exact against
+# slices cut with head/tail; a 416 past the end; several ranges get the
+# whole file (allowed, and what strata does). Part of serve-small.
+check_serve_ranges() {
+    local rc=0 url="http://$STRATA_IP:$SERVE_PORT/100k.bin" f="$WWW/100k.bin"
+    local range want code
+    for range in 100-199 0-0 99000- -500 99990-200000; do
+        case "$range" in
+            -*) tail -c "${range#-}" "$f" >"$WORK/out/want" ;;
+            *-) tail -c +$((${range%-} + 1)) "$f" >"$WORK/out/want" ;;
+            *)
+                local a=${range%-*} b=${range#*-}
+                ((b > 99999)) && b=99999
+                tail -c +$((a + 1)) "$f" | head -c $((b - a + 1)) >"$WORK/out/want"
+                ;;
+        esac
+        code=$(nsx curl -sS -m 10 -r "$range" -o "$WORK/out/range" -D "$WORK/out/range.head" \
+            -w '%{http_code}' "$url" 2>>"$LOGS/curl-small.log")
+        if [[ "$code" != 206 ]] || ! cmp -s "$WORK/out/range" "$WORK/out/want"; then
+            echo "curl -r $range: HTTP $code, $(stat -c %s "$WORK/out/range" 2>/dev/null) bytes, want 206 and $(stat -c %s "$WORK/out/want") bytes equal to the slice" >&2
+            rc=1
+        fi
+        grep -qi '^content-range: bytes [0-9]*-[0-9]*/100000' "$WORK/out/range.head" ||
+            { echo "curl -r $range: no Content-Range: $(tr -d '\r' <"$WORK/out/range.head" | tr '\n' ' ')" >&2; rc=1; }
+    done
+    code=$(nsx curl -s -m 10 -r 100000- -o /dev/null -D "$WORK/out/range.head" -w '%{http_code}' "$url")
+    [[ "$code" == 416 ]] || { echo "curl -r 100000-: HTTP $code, want 416" >&2; rc=1; }
+    grep -qi '^content-range: bytes \*/100000' "$WORK/out/range.head" ||
+        { echo "416 without Content-Range: bytes */100000" >&2; rc=1; }
+    code=$(nsx curl -sS -m 10 -r 0-1,5-6 -o "$WORK/out/range" -w '%{http_code}' "$url" 2>>"$LOGS/curl-small.log")
+    [[ "$code" == 200 ]] || { echo "curl -r 0-1,5-6: HTTP $code, want 200 (whole file)" >&2; rc=1; }
+    check_sum "$WORK/out/range" 100k.bin || rc=1
+    nsx curl -sS -m 10 -I "$url" 2>>"$LOGS/curl-small.log" | grep -qi '^accept-ranges: bytes' ||
+        { echo "HEAD 100k.bin: no Accept-Ranges: bytes" >&2; rc=1; }
+    rm -f "$WORK"/out/range* "$WORK/out/want"
+    ((rc == 0)) && log "serve-small: byte ranges ok (206 x5, 416, multi-range 200)"
+    return "$rc"
+}
+
+# The listing of a directory without index.html: every name, escaped and
+# linked. Part of serve-small.
+check_serve_listing() {
+    local rc=0 html word
+    html=$(nsx curl -sS -f -m 10 "http://$STRATA_IP:$SERVE_PORT/list%20dir/" 2>>"$LOGS/curl-small.log") ||
+        { echo "listing: curl failed: $(tail -1 "$LOGS/curl-small.log")" >&2; return 1; }
+    for word in '<a href="/list%20dir/%3Cx%3E%26.txt">&lt;x&gt;&amp;.txt</a>' \
+        '<a href="/list%20dir/a%20b.txt">a b.txt</a>' '<a href="/list%20dir/sub/">sub/</a>'; do
+        grep -qF -- "$word" <<<"$html" || { echo "listing: no $word in: $html" >&2; rc=1; }
+    done
+    # Sorted: <x>&.txt, a b.txt, sub/ (byte order).
+    local order
+    order=$(grep -o 'href="/list%20dir/[^"]*"' <<<"$html" | tr '\n' ' ')
+    [[ "$order" == 'href="/list%20dir/%3Cx%3E%26.txt" href="/list%20dir/a%20b.txt" href="/list%20dir/sub/" ' ]] ||
+        { echo "listing: order $order" >&2; rc=1; }
+    # The link works.
+    [[ $(nsx curl -sS -m 10 "http://$STRATA_IP:$SERVE_PORT/list%20dir/%3Cx%3E%26.txt" 2>&1) == x ]] ||
+        { echo "listing: the link to <x>&.txt does not serve it" >&2; rc=1; }
+    ((rc == 0)) && log "serve-small: directory listing ok"
     return "$rc"
 }
 
