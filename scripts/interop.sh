@@ -36,6 +36,8 @@
 #   INTEROP_NETEM_MB size of each transfer under netem (16)
 #   INTEROP_NETEM_SMOL_MB  the smoltcp server's under netem (4, bench only)
 #   INTEROP_NETEM    the netem parameters (the issue's impairment)
+#   INTEROP_FETCH_ARGS     extra arguments of every strata fetch (e.g.
+#                    "--recv-buffer 64K" to compare windows)
 #   INTEROP_NETEM_INGRESS  1 (default): also impair what strata sends, by
 #                    redirecting strata0's ingress through an ifb device
 #                    with the same netem; 0: the kernel's egress only
@@ -58,7 +60,7 @@ while (($#)); do
         --capture) FORCE_CAPTURE=1 ;;
         --keep) KEEP=1 ;;
         --only) ONLY="${2:?--only needs a list of steps}"; shift ;;
-        -h|--help) sed -n '2,40p' "$0"; exit 0 ;;
+        -h|--help) sed -n '2,/^$/p' "$0"; exit 0 ;;
         *) echo "interop: unknown argument $1" >&2; exit 2 ;;
     esac
     shift
@@ -70,6 +72,7 @@ NETEM_MB=${INTEROP_NETEM_MB:-16}
 NETEM_SMOL_MB=${INTEROP_NETEM_SMOL_MB:-4}
 NETEM=${INTEROP_NETEM:-"loss 2% delay 10ms 5ms reorder 5% duplicate 1%"}
 NETEM_INGRESS=${INTEROP_NETEM_INGRESS:-1}
+FETCH_ARGS=${INTEROP_FETCH_ARGS:-}
 
 NS="strata-interop-$$"
 TAP=strata0
@@ -184,7 +187,7 @@ build() {
         }
         SMOLFETCH="$target/release/smolfetch"
     fi
-    log "strata: $STRATA"
+    log "strata: $STRATA${FETCH_ARGS:+ (fetch with $FETCH_ARGS)}"
     log "smolfetch: $SMOLFETCH"
 }
 
@@ -712,7 +715,8 @@ strata_fetch() {
     capture_start "$name"
     local rc=0 t0 t1
     t0=$(now)
-    strxt "$limit" "$STRATA" fetch "${TAP_ARGS[@]}" -o "$WORK/out/$name" \
+    # shellcheck disable=SC2086 # INTEROP_FETCH_ARGS is a list of words
+    strxt "$limit" "$STRATA" fetch "${TAP_ARGS[@]}" ${FETCH_ARGS} -o "$WORK/out/$name" \
         "http://$LINUX:$HTTP_PORT/$file" >"$LOGS/strata-$name.log" 2>&1 || {
         echo "strata fetch $file: exit $?: $(tail -3 "$LOGS/strata-$name.log")" >&2
         rc=1

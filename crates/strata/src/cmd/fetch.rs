@@ -31,7 +31,7 @@ use std::sync::atomic::Ordering;
 
 use strata_core::time::Duration;
 use strata_dns::resolver::ResolveError;
-use strata_socket::Error as SocketError;
+use strata_socket::{Error as SocketError, SocketOption};
 
 use super::http::{self, BodyLength, ChunkedDecoder, HttpError, Response};
 use super::tap_opts::{TapOpts, with_realtime_host};
@@ -45,6 +45,12 @@ pub struct FetchArgs {
     /// Write the body to FILE instead of stdout.
     #[arg(short = 'o', long = "output", value_name = "FILE")]
     pub output: Option<PathBuf>,
+    /// The connection's receive buffer, the largest window it advertises
+    /// (with window scaling): bytes, or with a K or M suffix (KiB, MiB).
+    /// A long or lossy path needs a window of several round trips' worth
+    /// of data for the sender to keep the link busy.
+    #[arg(long, value_name = "SIZE", default_value = "4M", value_parser = parse_size)]
+    pub recv_buffer: usize,
     #[command(flatten)]
     #[allow(missing_docs)]
     pub tap: TapOpts,
@@ -204,6 +210,32 @@ pub fn build_request(method: &str, url: &Url, keep_alive: bool) -> Vec<u8> {
     s.into_bytes()
 }
 
+/// A byte count from the command line: digits, optionally followed by
+/// `K`/`KiB` or `M`/`MiB` (case-insensitive), between 1 byte and 1 GiB
+/// (the largest buffer a connection takes).
+///
+/// # Errors
+/// A message naming what is wrong with `s`.
+pub fn parse_size(s: &str) -> Result<usize, String> {
+    let t = s.trim();
+    let digits = t.bytes().take_while(u8::is_ascii_digit).count();
+    let (number, unit) = t.split_at_checked(digits).unwrap_or((t, ""));
+    let shift = match unit.to_ascii_lowercase().as_str() {
+        "" | "b" => 0,
+        "k" | "kib" => 10,
+        "m" | "mib" => 20,
+        _ => return Err(format!("{s:?}: the unit must be K or M (binary)")),
+    };
+    let n: usize = number
+        .parse()
+        .map_err(|_| format!("{s:?} is not a size (digits, then K or M)"))?;
+    let bytes = n
+        .checked_mul(1usize << shift)
+        .filter(|b| (1..=strata_tcp::connection::MAX_BUFFER).contains(b))
+        .ok_or_else(|| format!("{s:?}: between 1 byte and 1 GiB"))?;
+    Ok(bytes)
+}
+
 /// Why a fetch failed.
 #[derive(Debug)]
 #[non_exhaustive]
@@ -331,6 +363,9 @@ pub struct FetchOptions {
     pub connect_timeout: Duration,
     /// Longest wait for any data while the response is incomplete.
     pub idle_timeout: Duration,
+    /// The connection's receive buffer (its largest window), set before
+    /// the handshake; `None`: the stack's default (64 KiB).
+    pub recv_buffer: Option<usize>,
 }
 
 impl Default for FetchOptions {
@@ -339,6 +374,7 @@ impl Default for FetchOptions {
             resolve_timeout: Duration::from_secs(30),
             connect_timeout: Duration::from_secs(30),
             idle_timeout: Duration::from_secs(60),
+            recv_buffer: None,
         }
     }
 }
@@ -604,7 +640,13 @@ pub fn fetch(
         .copied()
         .ok_or_else(|| FetchError::NoSuchHost(url.host.clone()))?;
     let peer = SocketAddrV4::new(ip, url.port);
-    let mut stream = match TcpStream::connect_timeout(host, peer, Some(options.connect_timeout)) {
+    let buffer: Vec<SocketOption> = options
+        .recv_buffer
+        .map(SocketOption::RecvBuffer)
+        .into_iter()
+        .collect();
+    let connected = TcpStream::connect_with(host, peer, Some(options.connect_timeout), &buffer);
+    let mut stream = match connected {
         Ok(s) => s,
         Err(e) if e.kind() == io::ErrorKind::WouldBlock || e.kind() == io::ErrorKind::TimedOut => {
             return Err(FetchError::TimedOut("no answer to the connection request"));
@@ -824,7 +866,10 @@ pub fn main(args: &FetchArgs) -> ExitCode {
         } else {
             Box::new(NoProgress)
         };
-        let options = FetchOptions::default();
+        let options = FetchOptions {
+            recv_buffer: Some(args.recv_buffer),
+            ..FetchOptions::default()
+        };
         match file.as_mut() {
             Some(file) => {
                 let r = fetch(&host, &url, &options, file, progress.as_mut());
@@ -1043,6 +1088,29 @@ mod tests {
         assert_eq!(timed.exit_code(), 6);
         let unreachable = FetchError::from_io(io::ErrorKind::HostUnreachable.into(), peer);
         assert_eq!(unreachable.exit_code(), 7);
+    }
+
+    #[test]
+    fn sizes() {
+        assert_eq!(parse_size("65536"), Ok(65_536));
+        assert_eq!(parse_size("64K"), Ok(65_536));
+        assert_eq!(parse_size("4M"), Ok(4 << 20));
+        assert_eq!(parse_size("4mib"), Ok(4 << 20));
+        assert_eq!(parse_size(" 2KiB "), Ok(2048));
+        assert_eq!(parse_size("1024M"), Ok(1 << 30));
+        for bad in [
+            "",
+            "K",
+            "0",
+            "0M",
+            "1025M",
+            "4G",
+            "-1",
+            "1.5M",
+            "99999999999999999999999",
+        ] {
+            assert!(parse_size(bad).is_err(), "{bad:?}");
+        }
     }
 
     #[test]

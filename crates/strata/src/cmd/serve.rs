@@ -1260,6 +1260,40 @@ mod tests {
     }
 
     #[test]
+    fn a_fetch_with_a_four_mebibyte_window() {
+        let site = site();
+        let options = FetchOptions {
+            recv_buffer: Some(4 << 20),
+            ..FetchOptions::default()
+        };
+        let mut body = Vec::new();
+        let outcome = fetch::fetch(
+            &site.client,
+            &url("/big.bin"),
+            &options,
+            &mut body,
+            &mut NoProgress,
+        )
+        .unwrap();
+        assert_eq!(outcome.bytes, site.big.len() as u64);
+        assert!(body == site.big);
+        // A buffer the stack refuses is an error before anything is sent.
+        let options = FetchOptions {
+            recv_buffer: Some(0),
+            ..FetchOptions::default()
+        };
+        let err = fetch::fetch(
+            &site.client,
+            &url("/big.bin"),
+            &options,
+            &mut Vec::new(),
+            &mut NoProgress,
+        )
+        .unwrap_err();
+        assert!(matches!(err, FetchError::Io(_)), "{err}");
+    }
+
+    #[test]
     fn keep_alive_serves_two_requests_on_one_connection() {
         let site = site();
         let stream = connect(&site);

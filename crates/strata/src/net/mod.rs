@@ -559,6 +559,22 @@ impl TcpStream {
         addr: SocketAddrV4,
         timeout: Option<Duration>,
     ) -> io::Result<TcpStream> {
+        Self::connect_with(host, addr, timeout, &[])
+    }
+
+    /// [`connect_timeout`](Self::connect_timeout) with socket options set
+    /// before the SYN goes out: what the handshake announces (the receive
+    /// buffer, hence the window scale) can only be chosen then.
+    ///
+    /// # Errors
+    /// As `connect_timeout`, and `InvalidInput` for an option the socket
+    /// refuses.
+    pub fn connect_with(
+        host: &HostHandle,
+        addr: SocketAddrV4,
+        timeout: Option<Duration>,
+        options: &[SocketOption],
+    ) -> io::Result<TcpStream> {
         let fd = host.call(|s, _| s.socket(SocketKind::Stream))?;
         let stream = TcpStream {
             host: host.clone(),
@@ -566,6 +582,9 @@ impl TcpStream {
             read_timeout: None,
             write_timeout: None,
         };
+        for option in options {
+            host.call(|s, _| s.set_option(fd, *option))?;
+        }
         match host.call(|s, now| s.connect(now, fd, addr)) {
             Ok(()) => {}
             Err(e) if e.kind() == io::ErrorKind::WouldBlock => {}
