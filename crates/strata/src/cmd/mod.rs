@@ -7,13 +7,15 @@
 //!   `--gateway`, `--dns`) and how they become an
 //!   [`Interface`](crate::iface::Interface) on a
 //!   [`TapDevice`](crate::device::tap::TapDevice);
-//! - [`ping`]: ICMP echo with iputils-style output and statistics;
-//! - [`resolve`]: a DNS lookup of any record type, printed `dig +short`
-//!   style under a short header;
+//! - [`ping`]: ICMP echo with iputils-style output and statistics (also
+//!   on Ctrl-C);
+//! - [`resolve`]: a DNS lookup of any record type, printed as dig's answer
+//!   section (a CNAME chain link by link) under a short header;
 //! - [`fetch`]: an HTTP/1.1 GET client (URL parsing, resolution, body
-//!   framing, progress bar);
-//! - [`serve`]: a static-file HTTP/1.1 server, one event loop over the
-//!   socket table's readiness with a state machine per connection;
+//!   framing, progress bar, a 4 MiB receive window);
+//! - [`serve`]: a static-file HTTP/1.1 server (byte ranges, directory
+//!   listings), one event loop over the socket table's readiness with a
+//!   state machine per connection;
 //! - [`http`]: the message syntax both of them use, as pure functions.
 //!
 //! The commands that block ([`ping`], [`resolve`], [`fetch`]) run over a

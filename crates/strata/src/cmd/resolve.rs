@@ -89,7 +89,8 @@ fn quote_txt(s: &[u8]) -> String {
     out
 }
 
-/// A record's data as `dig +short` prints it.
+/// A record's data as dig prints it (the last field of an answer line,
+/// and all of `dig +short`).
 #[must_use]
 pub fn format_record(data: &RecordData) -> String {
     match data {
