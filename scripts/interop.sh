@@ -36,6 +36,8 @@
 #   INTEROP_NETEM_MB size of each transfer under netem (16)
 #   INTEROP_NETEM_SMOL_MB  the smoltcp server's under netem (4, bench only)
 #   INTEROP_NETEM    the netem parameters (the issue's impairment)
+#   INTEROP_FETCH_ARGS     extra arguments of every strata fetch (e.g.
+#                    "--recv-buffer 64K" to compare windows)
 #   INTEROP_NETEM_INGRESS  1 (default): also impair what strata sends, by
 #                    redirecting strata0's ingress through an ifb device
 #                    with the same netem; 0: the kernel's egress only
@@ -58,7 +60,7 @@ while (($#)); do
         --capture) FORCE_CAPTURE=1 ;;
         --keep) KEEP=1 ;;
         --only) ONLY="${2:?--only needs a list of steps}"; shift ;;
-        -h|--help) sed -n '2,40p' "$0"; exit 0 ;;
+        -h|--help) sed -n '2,/^$/p' "$0"; exit 0 ;;
         *) echo "interop: unknown argument $1" >&2; exit 2 ;;
     esac
     shift
@@ -70,6 +72,7 @@ NETEM_MB=${INTEROP_NETEM_MB:-16}
 NETEM_SMOL_MB=${INTEROP_NETEM_SMOL_MB:-4}
 NETEM=${INTEROP_NETEM:-"loss 2% delay 10ms 5ms reorder 5% duplicate 1%"}
 NETEM_INGRESS=${INTEROP_NETEM_INGRESS:-1}
+FETCH_ARGS=${INTEROP_FETCH_ARGS:-}
 
 NS="strata-interop-$$"
 TAP=strata0
@@ -184,7 +187,7 @@ build() {
         }
         SMOLFETCH="$target/release/smolfetch"
     fi
-    log "strata: $STRATA"
+    log "strata: $STRATA${FETCH_ARGS:+ (fetch with $FETCH_ARGS)}"
     log "smolfetch: $SMOLFETCH"
 }
 
@@ -214,6 +217,10 @@ make_files() {
     for i in $(seq 1 50); do
         head -c $((20000 + i * 4099)) /dev/urandom >"$WWW/par/f$i.bin"
     done
+    # A directory without index.html, listed by strata serve.
+    mkdir -p "$WWW/list dir/sub"
+    printf 'a\n' >"$WWW/list dir/a b.txt"
+    printf 'x\n' >"$WWW/list dir/<x>&.txt"
     head -c $((SERVE_MB << 20)) /dev/urandom >"$WWW/serve.bin"
     head -c $((FETCH_MB << 20)) /dev/urandom >"$WWW/fetch.bin"
     head -c $((NETEM_MB << 20)) /dev/urandom >"$WWW/netem.bin"
@@ -537,6 +544,18 @@ step_ping_strata() {
     strxt 30 "$STRATA" ping -c 3 -i 0.3 -s 3000 "${TAP_ARGS[@]}" "$LINUX" >"$LOGS/ping-strata-3000.log" 2>&1 || rc=1
     grep -q ' 3 received' "$LOGS/ping-strata-3000.log" || { echo "strata ping -s 3000: $(tail -4 "$LOGS/ping-strata-3000.log")" >&2; rc=1; }
     grep -q '3008 bytes from' "$LOGS/ping-strata-3000.log" || { echo "strata ping -s 3000: no full-size reply" >&2; rc=1; }
+    # Without -c it runs until Ctrl-C, which stops it with the statistics
+    # (and status 0: replies came) as iputils does.
+    local st=0
+    timeout --preserve-status -s INT 3 ip netns exec "$STRATA_NS" "$STRATA" ping -i 0.5 "${TAP_ARGS[@]}" "$LINUX" \
+        >"$LOGS/ping-strata-int.log" 2>&1 || st=$?
+    grep -q "^--- $LINUX ping statistics ---" "$LOGS/ping-strata-int.log" &&
+        grep -Eq '^[0-9]+ packets transmitted, [0-9]+ received, 0% packet loss, time [0-9]+ms$' "$LOGS/ping-strata-int.log" &&
+        grep -Eq '^rtt min/avg/max/mdev = [0-9.]+/[0-9.]+/[0-9.]+/[0-9.]+ ms$' "$LOGS/ping-strata-int.log" || {
+        echo "strata ping + SIGINT: no summary: $(tail -4 "$LOGS/ping-strata-int.log")" >&2
+        rc=1
+    }
+    ((st == 0)) || { echo "strata ping + SIGINT: exit $st, want 0" >&2; rc=1; }
     capture_stop
     check_capture ping-strata frag-out frag-in || rc=1
     return "$rc"
@@ -584,9 +603,72 @@ step_serve_small() {
     done
     ((bad == 0)) || { echo "parallel: $bad of 50 files wrong" >&2; rc=1; }
     rm -f "$WORK"/out/par* "$WORK"/out/ka*
+    check_serve_ranges || rc=1
+    check_serve_listing || rc=1
     stop_strata
     capture_stop
     check_capture serve-small tcp || rc=1
+    return "$rc"
+}
+
+# Byte ranges (RFC 9110 section 14) from strata serve, byte-exact against
+# slices cut with head/tail; a 416 past the end; several ranges get the
+# whole file (allowed, and what strata does). Part of serve-small.
+check_serve_ranges() {
+    local rc=0 url="http://$STRATA_IP:$SERVE_PORT/100k.bin" f="$WWW/100k.bin"
+    local range want code
+    for range in 100-199 0-0 99000- -500 99990-200000; do
+        case "$range" in
+            -*) tail -c "${range#-}" "$f" >"$WORK/out/want" ;;
+            *-) tail -c +$((${range%-} + 1)) "$f" >"$WORK/out/want" ;;
+            *)
+                local a=${range%-*} b=${range#*-}
+                ((b > 99999)) && b=99999
+                tail -c +$((a + 1)) "$f" | head -c $((b - a + 1)) >"$WORK/out/want"
+                ;;
+        esac
+        code=$(nsx curl -sS -m 10 -r "$range" -o "$WORK/out/range" -D "$WORK/out/range.head" \
+            -w '%{http_code}' "$url" 2>>"$LOGS/curl-small.log")
+        if [[ "$code" != 206 ]] || ! cmp -s "$WORK/out/range" "$WORK/out/want"; then
+            echo "curl -r $range: HTTP $code, $(stat -c %s "$WORK/out/range" 2>/dev/null) bytes, want 206 and $(stat -c %s "$WORK/out/want") bytes equal to the slice" >&2
+            rc=1
+        fi
+        grep -qi '^content-range: bytes [0-9]*-[0-9]*/100000' "$WORK/out/range.head" ||
+            { echo "curl -r $range: no Content-Range: $(tr -d '\r' <"$WORK/out/range.head" | tr '\n' ' ')" >&2; rc=1; }
+    done
+    code=$(nsx curl -s -m 10 -r 100000- -o /dev/null -D "$WORK/out/range.head" -w '%{http_code}' "$url")
+    [[ "$code" == 416 ]] || { echo "curl -r 100000-: HTTP $code, want 416" >&2; rc=1; }
+    grep -qi '^content-range: bytes \*/100000' "$WORK/out/range.head" ||
+        { echo "416 without Content-Range: bytes */100000" >&2; rc=1; }
+    code=$(nsx curl -sS -m 10 -r 0-1,5-6 -o "$WORK/out/range" -w '%{http_code}' "$url" 2>>"$LOGS/curl-small.log")
+    [[ "$code" == 200 ]] || { echo "curl -r 0-1,5-6: HTTP $code, want 200 (whole file)" >&2; rc=1; }
+    check_sum "$WORK/out/range" 100k.bin || rc=1
+    nsx curl -sS -m 10 -I "$url" 2>>"$LOGS/curl-small.log" | grep -qi '^accept-ranges: bytes' ||
+        { echo "HEAD 100k.bin: no Accept-Ranges: bytes" >&2; rc=1; }
+    rm -f "$WORK"/out/range* "$WORK/out/want"
+    ((rc == 0)) && log "serve-small: byte ranges ok (206 x5, 416, multi-range 200)"
+    return "$rc"
+}
+
+# The listing of a directory without index.html: every name, escaped and
+# linked. Part of serve-small.
+check_serve_listing() {
+    local rc=0 html word
+    html=$(nsx curl -sS -f -m 10 "http://$STRATA_IP:$SERVE_PORT/list%20dir/" 2>>"$LOGS/curl-small.log") ||
+        { echo "listing: curl failed: $(tail -1 "$LOGS/curl-small.log")" >&2; return 1; }
+    for word in '<a href="/list%20dir/%3Cx%3E%26.txt">&lt;x&gt;&amp;.txt</a>' \
+        '<a href="/list%20dir/a%20b.txt">a b.txt</a>' '<a href="/list%20dir/sub/">sub/</a>'; do
+        grep -qF -- "$word" <<<"$html" || { echo "listing: no $word in: $html" >&2; rc=1; }
+    done
+    # Sorted: <x>&.txt, a b.txt, sub/ (byte order).
+    local order
+    order=$(grep -o 'href="/list%20dir/[^"]*"' <<<"$html" | tr '\n' ' ')
+    [[ "$order" == 'href="/list%20dir/%3Cx%3E%26.txt" href="/list%20dir/a%20b.txt" href="/list%20dir/sub/" ' ]] ||
+        { echo "listing: order $order" >&2; rc=1; }
+    # The link works.
+    [[ $(nsx curl -sS -m 10 "http://$STRATA_IP:$SERVE_PORT/list%20dir/%3Cx%3E%26.txt" 2>&1) == x ]] ||
+        { echo "listing: the link to <x>&.txt does not serve it" >&2; rc=1; }
+    ((rc == 0)) && log "serve-small: directory listing ok"
     return "$rc"
 }
 
@@ -633,7 +715,8 @@ strata_fetch() {
     capture_start "$name"
     local rc=0 t0 t1
     t0=$(now)
-    strxt "$limit" "$STRATA" fetch "${TAP_ARGS[@]}" -o "$WORK/out/$name" \
+    # shellcheck disable=SC2086 # INTEROP_FETCH_ARGS is a list of words
+    strxt "$limit" "$STRATA" fetch "${TAP_ARGS[@]}" ${FETCH_ARGS} -o "$WORK/out/$name" \
         "http://$LINUX:$HTTP_PORT/$file" >"$LOGS/strata-$name.log" 2>&1 || {
         echo "strata fetch $file: exit $?: $(tail -3 "$LOGS/strata-$name.log")" >&2
         rc=1
@@ -791,6 +874,23 @@ step_netem_serve() {
     return "$rc"
 }
 
+# has_word WORD TEXT: whether TEXT holds WORD. A word rr=OWNER/TYPE/DATA
+# stands for a whole answer-section line, as dig prints it and strata
+# resolve too: OWNER, any TTL, IN, TYPE, DATA (one token) as its fields;
+# any other word just has to appear.
+has_word() {
+    local word=$1 text=$2
+    if [[ "$word" == rr=* ]]; then
+        local owner type data
+        IFS=/ read -r owner type data <<<"${word#rr=}"
+        awk -v o="$owner" -v t="$type" -v d="$data" '
+            $1 == o && $2 ~ /^[0-9]+$/ && $3 == "IN" && $4 == t && $5 == d && NF == 5 { found = 1 }
+            END { exit !found }' <<<"$text"
+    else
+        grep -qF -- "$word" <<<"$text"
+    fi
+}
+
 # --- the same questions asked by dig (the reference resolver), so that a
 # failure of strata resolve is known not to be the fixture's
 step_resolve_dig() {
@@ -804,7 +904,7 @@ step_resolve_dig() {
             if [[ "$word" == NXDOMAIN ]]; then
                 grep -q 'status: NXDOMAIN' <<<"$out" || missing+=" $word"
             else
-                grep -qF -- "$word" <<<"$out" || missing+=" $word"
+                has_word "$word" "$out" || missing+=" $word"
             fi
         done
         if [[ -n "$missing" ]]; then
@@ -832,7 +932,7 @@ step_resolve() {
             if [[ "$word" == NXDOMAIN ]]; then
                 grep -qi 'nxdomain\|no such' <<<"$out" || missing+=" $word"
             else
-                grep -qF -- "$word" <<<"$out" || missing+=" $word"
+                has_word "$word" "$out" || missing+=" $word"
             fi
         done
         if [[ "$expected" != *NXDOMAIN* ]] && ((status != 0)); then

@@ -1,14 +1,16 @@
 #![no_main]
 //! The HTTP/1.1 pieces of `strata fetch` and `strata serve` on arbitrary
 //! bytes: request and response heads, body framing, the chunked decoder
-//! and URLs. Nothing may panic; a parsed head must say how many bytes it
-//! used (within the input), and the chunked decoder must return the same
-//! body however the input is split.
+//! URLs and `Range` values. Nothing may panic; a parsed head must say how
+//! many bytes it used (within the input), the chunked decoder must return
+//! the same body however the input is split, and a byte range must lie
+//! within the representation.
 
 use libfuzzer_sys::fuzz_target;
 use strata::cmd::fetch::Url;
 use strata::cmd::http::{
-    ChunkedDecoder, parse_request, parse_response, request_body, response_body,
+    ChunkedDecoder, RangeAnswer, byte_range, parse_request, parse_response, request_body,
+    response_body,
 };
 
 /// Decodes `input` fed in pieces of `step` bytes; returns the body and
@@ -59,5 +61,20 @@ fuzz_target!(|data: &[u8]| {
     }
     if let Ok(text) = core::str::from_utf8(data) {
         let _ = text.parse::<Url>();
+        // The first eight bytes (if any) as the representation's length,
+        // the text as the Range value.
+        let length = data
+            .get(..8)
+            .and_then(|b| <[u8; 8]>::try_from(b).ok())
+            .map_or(data.len() as u64, u64::from_le_bytes);
+        for len in [length, 0, 1, 1000, u64::MAX] {
+            match byte_range(Some(text), len) {
+                RangeAnswer::Partial { first, last } => {
+                    assert!(first <= last && last < len, "{text:?} on {len}: {first}-{last}");
+                }
+                RangeAnswer::Unsatisfiable => assert!(len > 0),
+                RangeAnswer::Full => {}
+            }
+        }
     }
 });

@@ -13,7 +13,12 @@
 //! 2 bad URL or setup, 3 no such host, 4 connection refused, 5 connection
 //! reset, 6 timed out, 7 host unreachable, 8 malformed or cut-short
 //! response, 22 a status other than 2xx (the body is not written), 23 the
-//! output could not be written.
+//! output could not be written, 130 interrupted (Ctrl-C).
+//!
+//! With `-o FILE`, the file exists after the run only if the whole body
+//! arrived: a fetch that fails or is interrupted part-way removes what it
+//! had written (there is no resuming, so a partial file would only be
+//! mistaken for the real one).
 
 use core::net::SocketAddrV4;
 use std::fmt;
@@ -21,10 +26,12 @@ use std::io::{self, IsTerminal, Read, Write};
 use std::path::PathBuf;
 use std::process::ExitCode;
 use std::str::FromStr;
+use std::sync::Arc;
+use std::sync::atomic::Ordering;
 
 use strata_core::time::Duration;
 use strata_dns::resolver::ResolveError;
-use strata_socket::Error as SocketError;
+use strata_socket::{Error as SocketError, SocketOption};
 
 use super::http::{self, BodyLength, ChunkedDecoder, HttpError, Response};
 use super::tap_opts::{TapOpts, with_realtime_host};
@@ -38,6 +45,12 @@ pub struct FetchArgs {
     /// Write the body to FILE instead of stdout.
     #[arg(short = 'o', long = "output", value_name = "FILE")]
     pub output: Option<PathBuf>,
+    /// The connection's receive buffer, the largest window it advertises
+    /// (with window scaling): bytes, or with a K or M suffix (KiB, MiB).
+    /// A long or lossy path needs a window of several round trips' worth
+    /// of data for the sender to keep the link busy.
+    #[arg(long, value_name = "SIZE", default_value = "4M", value_parser = parse_size)]
+    pub recv_buffer: usize,
     #[command(flatten)]
     #[allow(missing_docs)]
     pub tap: TapOpts,
@@ -197,6 +210,32 @@ pub fn build_request(method: &str, url: &Url, keep_alive: bool) -> Vec<u8> {
     s.into_bytes()
 }
 
+/// A byte count from the command line: digits, optionally followed by
+/// `K`/`KiB` or `M`/`MiB` (case-insensitive), between 1 byte and 1 GiB
+/// (the largest buffer a connection takes).
+///
+/// # Errors
+/// A message naming what is wrong with `s`.
+pub fn parse_size(s: &str) -> Result<usize, String> {
+    let t = s.trim();
+    let digits = t.bytes().take_while(u8::is_ascii_digit).count();
+    let (number, unit) = t.split_at_checked(digits).unwrap_or((t, ""));
+    let shift = match unit.to_ascii_lowercase().as_str() {
+        "" | "b" => 0,
+        "k" | "kib" => 10,
+        "m" | "mib" => 20,
+        _ => return Err(format!("{s:?}: the unit must be K or M (binary)")),
+    };
+    let n: usize = number
+        .parse()
+        .map_err(|_| format!("{s:?} is not a size (digits, then K or M)"))?;
+    let bytes = n
+        .checked_mul(1usize << shift)
+        .filter(|b| (1..=strata_tcp::connection::MAX_BUFFER).contains(b))
+        .ok_or_else(|| format!("{s:?}: between 1 byte and 1 GiB"))?;
+    Ok(bytes)
+}
+
 /// Why a fetch failed.
 #[derive(Debug)]
 #[non_exhaustive]
@@ -235,6 +274,8 @@ pub enum FetchError {
     Output(io::Error),
     /// Another I/O error on the connection.
     Io(io::Error),
+    /// Stopped by an interrupt (Ctrl-C) before the body was complete.
+    Interrupted,
 }
 
 impl FetchError {
@@ -253,11 +294,15 @@ impl FetchError {
             FetchError::Protocol(_) | FetchError::Truncated { .. } => 8,
             FetchError::Status { .. } => 22,
             FetchError::Output(_) => 23,
+            FetchError::Interrupted => 130,
         }
     }
 
     /// Classifies an error of the connection.
     fn from_io(e: io::Error, peer: SocketAddrV4) -> FetchError {
+        if crate::net::is_interrupted(&e) {
+            return FetchError::Interrupted;
+        }
         match e.kind() {
             io::ErrorKind::ConnectionRefused => FetchError::Refused(peer),
             io::ErrorKind::ConnectionReset | io::ErrorKind::ConnectionAborted => FetchError::Reset,
@@ -296,6 +341,7 @@ impl fmt::Display for FetchError {
             FetchError::Status { status, reason } => write!(f, "server answered {status} {reason}"),
             FetchError::Output(e) => write!(f, "cannot write the output: {e}"),
             FetchError::Io(e) => write!(f, "{e}"),
+            FetchError::Interrupted => f.write_str("interrupted"),
         }
     }
 }
@@ -317,6 +363,9 @@ pub struct FetchOptions {
     pub connect_timeout: Duration,
     /// Longest wait for any data while the response is incomplete.
     pub idle_timeout: Duration,
+    /// The connection's receive buffer (its largest window), set before
+    /// the handshake; `None`: the stack's default (64 KiB).
+    pub recv_buffer: Option<usize>,
 }
 
 impl Default for FetchOptions {
@@ -325,6 +374,7 @@ impl Default for FetchOptions {
             resolve_timeout: Duration::from_secs(30),
             connect_timeout: Duration::from_secs(30),
             idle_timeout: Duration::from_secs(60),
+            recv_buffer: None,
         }
     }
 }
@@ -590,7 +640,13 @@ pub fn fetch(
         .copied()
         .ok_or_else(|| FetchError::NoSuchHost(url.host.clone()))?;
     let peer = SocketAddrV4::new(ip, url.port);
-    let mut stream = match TcpStream::connect_timeout(host, peer, Some(options.connect_timeout)) {
+    let buffer: Vec<SocketOption> = options
+        .recv_buffer
+        .map(SocketOption::RecvBuffer)
+        .into_iter()
+        .collect();
+    let connected = TcpStream::connect_with(host, peer, Some(options.connect_timeout), &buffer);
+    let mut stream = match connected {
         Ok(s) => s,
         Err(e) if e.kind() == io::ErrorKind::WouldBlock || e.kind() == io::ErrorKind::TimedOut => {
             return Err(FetchError::TimedOut("no answer to the connection request"));
@@ -730,14 +786,24 @@ pub fn progress_line(received: u64, total: Option<u64>, rate: f64) -> String {
 }
 
 /// A file created on the first write (or at [`LazyFile::finish`]), so a
-/// failed fetch leaves no empty file behind.
+/// failed fetch leaves no empty file behind, and removed again by
+/// [`LazyFile::discard`] so it leaves no partial one either.
 #[derive(Debug)]
 struct LazyFile {
     path: PathBuf,
     file: Option<io::BufWriter<std::fs::File>>,
+    written: u64,
 }
 
 impl LazyFile {
+    fn new(path: PathBuf) -> Self {
+        Self {
+            path,
+            file: None,
+            written: 0,
+        }
+    }
+
     fn open(&mut self) -> io::Result<&mut io::BufWriter<std::fs::File>> {
         if self.file.is_none() {
             self.file = Some(io::BufWriter::with_capacity(
@@ -753,11 +819,23 @@ impl LazyFile {
     fn finish(&mut self) -> io::Result<()> {
         self.open()?.flush()
     }
+
+    /// Removes the file if this run created it; returns how many body
+    /// bytes it had received, or `None` if there was no file.
+    fn discard(&mut self) -> Option<u64> {
+        let file = self.file.take()?;
+        // Unwritten buffered bytes are dropped with it: nothing to flush.
+        drop(file.into_parts());
+        let _ = std::fs::remove_file(&self.path);
+        Some(self.written)
+    }
 }
 
 impl Write for LazyFile {
     fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
-        self.open()?.write(buf)
+        let n = self.open()?.write(buf)?;
+        self.written += n as u64;
+        Ok(n)
     }
 
     fn flush(&mut self) -> io::Result<()> {
@@ -779,32 +857,50 @@ pub fn main(args: &FetchArgs) -> ExitCode {
             return ExitCode::from(2);
         }
     };
+    let interrupt = super::ctrl_c_flag("fetch");
+    let mut file = args.output.clone().map(LazyFile::new);
     let result = with_realtime_host(&args.tap, |host| {
+        let host = host.with_interrupt(Arc::clone(&interrupt));
         let mut progress: Box<dyn Progress> = if io::stderr().is_terminal() {
             Box::new(TerminalProgress::new(io::stderr()))
         } else {
             Box::new(NoProgress)
         };
-        let options = FetchOptions::default();
-        match &args.output {
-            Some(path) => {
-                let mut file = LazyFile {
-                    path: path.clone(),
-                    file: None,
-                };
-                let r = fetch(host, &url, &options, &mut file, progress.as_mut());
-                match r {
-                    Ok(o) => file.finish().map(|()| o).map_err(FetchError::Output),
-                    Err(e) => Err(e),
-                }
+        let options = FetchOptions {
+            recv_buffer: Some(args.recv_buffer),
+            ..FetchOptions::default()
+        };
+        match file.as_mut() {
+            Some(file) => {
+                let r = fetch(&host, &url, &options, file, progress.as_mut());
+                r.and_then(|o| file.finish().map(|()| o).map_err(FetchError::Output))
             }
             None => {
                 let stdout = io::stdout();
                 let mut out = io::BufWriter::with_capacity(256 * 1024, stdout.lock());
-                fetch(host, &url, &options, &mut out, progress.as_mut())
+                fetch(&host, &url, &options, &mut out, progress.as_mut())
             }
         }
     });
+    // Ctrl-C may surface as another error (a lookup that "timed out"): the
+    // flag says what happened.
+    let result = match result {
+        Ok(Err(_)) if interrupt.load(Ordering::Relaxed) => Ok(Err(FetchError::Interrupted)),
+        r => r,
+    };
+    if let Ok(Err(e)) = &result {
+        let what = if matches!(e, FetchError::Interrupted) {
+            "interrupted"
+        } else {
+            "failed"
+        };
+        if let Some((received, file)) = file.as_mut().and_then(|f| Some((f.discard()?, &f.path))) {
+            eprintln!(
+                "strata fetch: {what} after {received} body bytes; removed the partial {}",
+                file.display()
+            );
+        }
+    }
     match result {
         Ok(Ok(outcome)) => {
             if io::stderr().is_terminal() {
@@ -992,6 +1088,47 @@ mod tests {
         assert_eq!(timed.exit_code(), 6);
         let unreachable = FetchError::from_io(io::ErrorKind::HostUnreachable.into(), peer);
         assert_eq!(unreachable.exit_code(), 7);
+    }
+
+    #[test]
+    fn sizes() {
+        assert_eq!(parse_size("65536"), Ok(65_536));
+        assert_eq!(parse_size("64K"), Ok(65_536));
+        assert_eq!(parse_size("4M"), Ok(4 << 20));
+        assert_eq!(parse_size("4mib"), Ok(4 << 20));
+        assert_eq!(parse_size(" 2KiB "), Ok(2048));
+        assert_eq!(parse_size("1024M"), Ok(1 << 30));
+        for bad in [
+            "",
+            "K",
+            "0",
+            "0M",
+            "1025M",
+            "4G",
+            "-1",
+            "1.5M",
+            "99999999999999999999999",
+        ] {
+            assert!(parse_size(bad).is_err(), "{bad:?}");
+        }
+    }
+
+    #[test]
+    fn partial_files_are_removed() {
+        let dir = crate::cmd::testnet::TempDir::new("fetch-file");
+        let path = dir.0.join("out.bin");
+        let mut file = LazyFile::new(path.clone());
+        assert_eq!(file.discard(), None, "nothing written, nothing to remove");
+        file.write_all(b"partial body").unwrap();
+        file.flush().unwrap();
+        assert_eq!(std::fs::read(&path).unwrap(), b"partial body");
+        assert_eq!(file.discard(), Some(12));
+        assert!(!path.exists());
+        // A complete one stays, even when empty.
+        let mut file = LazyFile::new(path.clone());
+        file.finish().unwrap();
+        drop(file);
+        assert_eq!(std::fs::read(&path).unwrap(), b"");
     }
 
     #[test]

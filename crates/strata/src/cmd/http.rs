@@ -491,6 +491,7 @@ pub fn reason_phrase(status: u16) -> &'static str {
         408 => "Request Timeout",
         411 => "Length Required",
         413 => "Content Too Large",
+        416 => "Range Not Satisfiable",
         414 => "URI Too Long",
         431 => "Request Header Fields Too Large",
         500 => "Internal Server Error",
@@ -545,6 +546,108 @@ pub fn http_date(unix_seconds: u64) -> String {
         secs / 60 % 60,
         secs % 60
     )
+}
+
+/// What a `Range` header field (RFC 9110 section 14.2) asks of a
+/// representation of a known length, as [`byte_range`] decides it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum RangeAnswer {
+    /// Send the whole representation (200): no `Range`, one this server
+    /// ignores (another unit, invalid syntax, several ranges, an empty
+    /// representation), as section 14.2 allows.
+    Full,
+    /// Send bytes `first..=last` (206 with `Content-Range: bytes
+    /// first-last/length`); `first <= last < length`.
+    Partial {
+        /// The first byte sent.
+        first: u64,
+        /// The last byte sent (inclusive).
+        last: u64,
+    },
+    /// No byte of the representation is in the range (416 with
+    /// `Content-Range: bytes */length`).
+    Unsatisfiable,
+}
+
+/// One `range-spec` of a `bytes` range set: `first-[last]` or `-suffix`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum RangeSpec {
+    From { first: u64, last: Option<u64> },
+    Suffix(u64),
+}
+
+/// Decimal digits as a number, saturating: a position past `u64::MAX` is
+/// past any representation's end all the same. `None` if not all digits
+/// (or empty).
+fn saturating_decimal(s: &str) -> Option<u64> {
+    if s.is_empty() || !s.bytes().all(|b| b.is_ascii_digit()) {
+        return None;
+    }
+    Some(s.bytes().fold(0u64, |n, d| {
+        n.saturating_mul(10).saturating_add(u64::from(d - b'0'))
+    }))
+}
+
+fn range_spec(s: &str) -> Option<RangeSpec> {
+    let (first, last) = s.split_once('-')?;
+    if first.is_empty() {
+        return Some(RangeSpec::Suffix(saturating_decimal(last)?));
+    }
+    let first = saturating_decimal(first)?;
+    let last = if last.is_empty() {
+        None
+    } else {
+        Some(saturating_decimal(last)?)
+    };
+    // `last < first` makes the whole field invalid (section 14.1.1).
+    if last.is_some_and(|l| l < first) {
+        return None;
+    }
+    Some(RangeSpec::From { first, last })
+}
+
+/// Decides a request's `Range` field value (`None`: no field) against a
+/// representation of `length` bytes, per RFC 9110 section 14: one range
+/// `bytes=a-b`, `bytes=a-` or `bytes=-n` is answered with those bytes
+/// (clipped to the end; `-n` past the start means the whole), or as
+/// unsatisfiable when `a` is at or past the end or `n` is 0. Everything
+/// else is [`RangeAnswer::Full`], which the RFC allows for any request:
+/// other units, malformed values (`bytes=5-2`, `bytes=x`), several ranges
+/// (a server may answer those with the whole representation rather than
+/// a multipart body), and an empty representation (no range of it can be
+/// expressed).
+#[must_use]
+pub fn byte_range(value: Option<&str>, length: u64) -> RangeAnswer {
+    let Some(value) = value else {
+        return RangeAnswer::Full;
+    };
+    let Some((unit, set)) = value.trim().split_once('=') else {
+        return RangeAnswer::Full;
+    };
+    if !unit.trim().eq_ignore_ascii_case("bytes") || length == 0 {
+        return RangeAnswer::Full;
+    }
+    // Empty list elements are allowed and skipped (RFC 9110 section 5.6.1).
+    let mut specs = set.split(',').map(str::trim).filter(|e| !e.is_empty());
+    let (Some(only), None) = (specs.next(), specs.next()) else {
+        return RangeAnswer::Full;
+    };
+    let Some(spec) = range_spec(only) else {
+        return RangeAnswer::Full;
+    };
+    let end = length - 1;
+    match spec {
+        RangeSpec::From { first, .. } if first >= length => RangeAnswer::Unsatisfiable,
+        RangeSpec::From { first, last } => RangeAnswer::Partial {
+            first,
+            last: last.map_or(end, |l| l.min(end)),
+        },
+        RangeSpec::Suffix(0) => RangeAnswer::Unsatisfiable,
+        RangeSpec::Suffix(n) => RangeAnswer::Partial {
+            first: length.saturating_sub(n),
+            last: end,
+        },
+    }
 }
 
 /// Where a [`ChunkedDecoder`] is within the chunked coding.
@@ -1017,6 +1120,95 @@ mod tests {
         assert_eq!(http_date(0), "Thu, 01 Jan 1970 00:00:00 GMT");
         assert_eq!(http_date(951_782_400), "Tue, 29 Feb 2000 00:00:00 GMT");
         assert_eq!(http_date(4_107_542_399), "Sun, 28 Feb 2100 23:59:59 GMT");
+    }
+
+    #[test]
+    fn single_byte_ranges() {
+        use RangeAnswer::{Full, Partial, Unsatisfiable};
+        let p = |first, last| Partial { first, last };
+        // RFC 9110 section 14.1.2's examples, on a 10000-byte
+        // representation.
+        assert_eq!(byte_range(Some("bytes=0-499"), 10_000), p(0, 499));
+        assert_eq!(byte_range(Some("bytes=500-999"), 10_000), p(500, 999));
+        assert_eq!(byte_range(Some("bytes=-500"), 10_000), p(9500, 9999));
+        assert_eq!(byte_range(Some("bytes=9500-"), 10_000), p(9500, 9999));
+        assert_eq!(byte_range(Some("bytes=0-0"), 10_000), p(0, 0));
+        assert_eq!(byte_range(Some("bytes=-1"), 10_000), p(9999, 9999));
+        // Clipped to the end; a suffix longer than the whole is the whole.
+        assert_eq!(byte_range(Some("bytes=100-99999"), 1000), p(100, 999));
+        assert_eq!(byte_range(Some("bytes=-5000"), 1000), p(0, 999));
+        // Case, whitespace and empty list elements are tolerated.
+        assert_eq!(byte_range(Some(" Bytes = 1-2 "), 10), p(1, 2));
+        assert_eq!(byte_range(Some("bytes=, 1-2 ,"), 10), p(1, 2));
+        // Nothing of the representation in the range: 416.
+        assert_eq!(byte_range(Some("bytes=1000-"), 1000), Unsatisfiable);
+        assert_eq!(byte_range(Some("bytes=1000-2000"), 1000), Unsatisfiable);
+        assert_eq!(byte_range(Some("bytes=-0"), 1000), Unsatisfiable);
+        // No field, or one we ignore: the whole representation.
+        assert_eq!(byte_range(None, 1000), Full);
+        assert_eq!(byte_range(Some("bytes=0-1,5-6"), 1000), Full);
+        assert_eq!(byte_range(Some("bytes=0-1,2000-3000"), 1000), Full);
+        assert_eq!(byte_range(Some("items=0-1"), 1000), Full);
+        assert_eq!(byte_range(Some("bytes=0-1"), 0), Full);
+        assert_eq!(byte_range(Some("bytes=-1"), 0), Full);
+    }
+
+    #[test]
+    fn malformed_and_huge_ranges() {
+        use RangeAnswer::{Full, Partial, Unsatisfiable};
+        for bad in [
+            "",
+            "bytes",
+            "bytes=",
+            "bytes=,",
+            "bytes=-",
+            "bytes=5-2",
+            "bytes=a-b",
+            "bytes=1-2-3",
+            "bytes=+1-2",
+            "bytes=1 -2",
+            "bytes=0x1-2",
+            "bytes=-+5",
+            "bytes=1-2;x",
+            "=1-2",
+            "bytes=\u{661}-2",
+        ] {
+            assert_eq!(byte_range(Some(bad), 1000), Full, "{bad:?}");
+        }
+        // Positions beyond u64 saturate instead of failing or wrapping.
+        let huge = "99999999999999999999999999";
+        assert_eq!(
+            byte_range(Some(&format!("bytes={huge}-")), 1000),
+            Unsatisfiable
+        );
+        assert_eq!(
+            byte_range(Some(&format!("bytes=10-{huge}")), 1000),
+            Partial {
+                first: 10,
+                last: 999
+            }
+        );
+        assert_eq!(
+            byte_range(Some(&format!("bytes=-{huge}")), 1000),
+            Partial {
+                first: 0,
+                last: 999
+            }
+        );
+        assert_eq!(
+            byte_range(Some("bytes=18446744073709551615-"), u64::MAX),
+            Unsatisfiable
+        );
+        assert_eq!(
+            byte_range(Some("bytes=18446744073709551614-"), u64::MAX),
+            Partial {
+                first: u64::MAX - 1,
+                last: u64::MAX - 1
+            }
+        );
+        // A long list is not parsed beyond its second element.
+        let many = format!("bytes={}", "0-1,".repeat(100_000));
+        assert_eq!(byte_range(Some(&many), 1000), Full);
     }
 
     /// xorshift64: a fixed, dependency-free stream of test bytes.

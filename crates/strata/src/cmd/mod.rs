@@ -7,13 +7,15 @@
 //!   `--gateway`, `--dns`) and how they become an
 //!   [`Interface`](crate::iface::Interface) on a
 //!   [`TapDevice`](crate::device::tap::TapDevice);
-//! - [`ping`]: ICMP echo with iputils-style output and statistics;
-//! - [`resolve`]: a DNS lookup of any record type, printed `dig +short`
-//!   style under a short header;
+//! - [`ping`]: ICMP echo with iputils-style output and statistics (also
+//!   on Ctrl-C);
+//! - [`resolve`]: a DNS lookup of any record type, printed as dig's answer
+//!   section (a CNAME chain link by link) under a short header;
 //! - [`fetch`]: an HTTP/1.1 GET client (URL parsing, resolution, body
-//!   framing, progress bar);
-//! - [`serve`]: a static-file HTTP/1.1 server, one event loop over the
-//!   socket table's readiness with a state machine per connection;
+//!   framing, progress bar, a 4 MiB receive window);
+//! - [`serve`]: a static-file HTTP/1.1 server (byte ranges, directory
+//!   listings), one event loop over the socket table's readiness with a
+//!   state machine per connection;
 //! - [`http`]: the message syntax both of them use, as pure functions.
 //!
 //! The commands that block ([`ping`], [`resolve`], [`fetch`]) run over a
@@ -39,6 +41,8 @@ pub mod tap_opts;
 
 use core::net::Ipv4Addr;
 use std::hash::{BuildHasher, Hasher};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
 
 use strata_core::time::Duration;
 use strata_dns::resolver::{Answer, LookupKind};
@@ -61,6 +65,22 @@ pub fn random_seed() -> u64 {
         hasher.write_u128(t.as_nanos());
     }
     hasher.finish()
+}
+
+/// A flag set when the user presses Ctrl-C (SIGINT), for the commands
+/// that stop cleanly then (`ping` prints its statistics, `fetch` removes
+/// its partial file, `serve` says goodbye): a blocked call on a
+/// [`HostHandle::with_interrupt`] handle gives up when it is set. The
+/// handler can be installed once per process; if that fails, a warning is
+/// printed and Ctrl-C keeps its default effect (the flag is never set).
+#[must_use]
+pub fn ctrl_c_flag(command: &str) -> Arc<AtomicBool> {
+    let flag = Arc::new(AtomicBool::new(false));
+    let setter = Arc::clone(&flag);
+    if let Err(e) = ctrlc::set_handler(move || setter.store(true, Ordering::Relaxed)) {
+        eprintln!("strata {command}: cannot catch Ctrl-C ({e}); it will stop without a summary");
+    }
+    flag
 }
 
 /// Looks `name` up (records of `kind`) on `host`, driving the network until
@@ -146,6 +166,10 @@ pub(crate) mod testnet {
     use std::io::{self, Write};
     use std::path::PathBuf;
     use std::rc::Rc;
+    use std::sync::Arc;
+    use std::sync::atomic::{AtomicBool, Ordering};
+
+    use strata_core::time::Instant;
 
     use crate::device::memory::{self, MemoryDevice};
     use crate::iface::{Interface, InterfaceConfig};
@@ -194,6 +218,32 @@ pub(crate) mod testnet {
         fn flush(&mut self) -> io::Result<()> {
             Ok(())
         }
+    }
+
+    /// Sets a flag at a given network time, as Ctrl-C would.
+    struct CtrlC {
+        at: Instant,
+        flag: Arc<AtomicBool>,
+    }
+
+    impl crate::net::Node for CtrlC {
+        fn poll(&mut self, now: Instant) -> bool {
+            now >= self.at && !self.flag.swap(true, Ordering::Relaxed)
+        }
+
+        fn poll_at(&self) -> Option<Instant> {
+            (!self.flag.load(Ordering::Relaxed)).then_some(self.at)
+        }
+    }
+
+    /// A flag that `net` sets at `at`, for [`HostHandle::with_interrupt`].
+    pub(crate) fn ctrl_c_at(net: &SimNet, at: Instant) -> Arc<AtomicBool> {
+        let flag = Arc::new(AtomicBool::new(false));
+        net.add_node(Box::new(CtrlC {
+            at,
+            flag: Arc::clone(&flag),
+        }));
+        flag
     }
 
     /// A directory removed when dropped.

@@ -11,6 +11,8 @@
 //! ```
 //!
 //! Sizes above the MTU go out as IPv4 fragments and come back reassembled.
+//! Without `-c` it runs until Ctrl-C, which (as with iputils) stops it and
+//! prints the statistics.
 //! The exit status is 0 when any reply came, 1 when none did, 2 for other
 //! errors (no such host, no TAP).
 
@@ -18,6 +20,8 @@ use core::net::Ipv4Addr;
 use std::collections::VecDeque;
 use std::io::{self, Write};
 use std::process::ExitCode;
+use std::sync::Arc;
+use std::sync::atomic::Ordering;
 
 use strata_core::time::{Duration, Instant};
 
@@ -92,8 +96,12 @@ pub struct PingSummary {
     pub errors: u32,
     /// Round-trip times of the replies, in order.
     pub rtts: Vec<Duration>,
-    /// From the first request to the end of the run.
+    /// From the first request to the last one sent (what iputils prints
+    /// as `time`).
     pub elapsed: Duration,
+    /// The run was stopped by an interrupt (Ctrl-C) rather than by its
+    /// count.
+    pub interrupted: bool,
 }
 
 impl PingSummary {
@@ -161,11 +169,33 @@ pub fn format_rtt(d: Duration) -> String {
     }
 }
 
-/// A percentage as `%g` prints it (`0`, `25`, `33.3333`).
-fn format_percent(p: f64) -> String {
-    let s = format!("{p:.4}");
-    let s = s.trim_end_matches('0').trim_end_matches('.');
-    s.to_owned()
+/// A percentage as C's `%g` prints it: six significant digits, trailing
+/// zeros dropped (`0`, `25`, `33.3333`, `0.0123457`).
+#[must_use]
+pub fn format_percent(p: f64) -> String {
+    if !p.is_finite() || p <= 0.0 {
+        return "0".to_owned();
+    }
+    // Digits before the point; below 1, the zeros after it count against
+    // the six significant ones.
+    let magnitude = p.log10().floor() as i32;
+    let decimals = usize::try_from((5 - magnitude).clamp(0, 20)).unwrap_or(0);
+    let s = format!("{p:.decimals$}");
+    if s.contains('.') {
+        s.trim_end_matches('0').trim_end_matches('.').to_owned()
+    } else {
+        s
+    }
+}
+
+/// The packet loss of a run in percent (0 with nothing sent).
+#[must_use]
+pub fn loss_percent(transmitted: u32, received: u32) -> f64 {
+    if transmitted == 0 {
+        return 0.0;
+    }
+    let lost = transmitted.saturating_sub(received);
+    f64::from(lost) * 100.0 / f64::from(transmitted)
 }
 
 fn describe_error(icmp_type: u8, code: u8) -> String {
@@ -295,9 +325,10 @@ pub fn run(
         if more {
             until = until.min(next_send.max(now));
         }
-        if host.run_until(until.max(now)).is_err() {
-            // A simulated network with nothing left to happen: whatever is
-            // pending will not be answered.
+        if let Err(e) = host.run_until(until.max(now)) {
+            // Ctrl-C, or a simulated network with nothing left to happen:
+            // whatever is pending will not be answered.
+            summary.interrupted = crate::net::is_interrupted(&e);
             break;
         }
     }
@@ -306,34 +337,34 @@ pub fn run(
     Ok(summary)
 }
 
-fn print_summary(target: &str, s: &PingSummary, out: &mut dyn Write) -> io::Result<()> {
-    writeln!(out)?;
-    writeln!(out, "--- {target} ping statistics ---")?;
-    let loss = if s.transmitted == 0 {
-        0.0
-    } else {
-        f64::from(s.transmitted - s.received.min(s.transmitted)) * 100.0 / f64::from(s.transmitted)
-    };
+/// The statistics block iputils' ping prints at the end (also after
+/// Ctrl-C): a blank line, the header, the counts with loss and time, and
+/// the round-trip line when any reply came.
+#[must_use]
+pub fn summary_text(target: &str, s: &PingSummary) -> String {
     let errors = if s.errors > 0 {
         format!("+{} errors, ", s.errors)
     } else {
         String::new()
     };
-    writeln!(
-        out,
-        "{} packets transmitted, {} received, {errors}{}% packet loss, time {}ms",
+    let mut text = format!(
+        "\n--- {target} ping statistics ---\n{} packets transmitted, {} received, {errors}{}% packet loss, time {}ms\n",
         s.transmitted,
         s.received,
-        format_percent(loss),
+        format_percent(loss_percent(s.transmitted, s.received)),
         s.elapsed.total_micros() / 1000
-    )?;
+    );
     if let Some((min, avg, max, mdev)) = s.rtt_stats() {
-        writeln!(
-            out,
-            "rtt min/avg/max/mdev = {min:.3}/{avg:.3}/{max:.3}/{mdev:.3} ms"
-        )?;
+        text.push_str(&format!(
+            "rtt min/avg/max/mdev = {min:.3}/{avg:.3}/{max:.3}/{mdev:.3} ms\n"
+        ));
     }
-    Ok(())
+    text
+}
+
+fn print_summary(target: &str, s: &PingSummary, out: &mut dyn Write) -> io::Result<()> {
+    out.write_all(summary_text(target, s).as_bytes())?;
+    out.flush()
 }
 
 fn seconds(s: f64, what: &str) -> Result<Duration, String> {
@@ -362,13 +393,20 @@ pub fn main(args: &PingArgs) -> ExitCode {
             return ExitCode::from(2);
         }
     };
+    let interrupt = super::ctrl_c_flag("ping");
     let result = with_realtime_host(&args.tap, |host| {
+        let host = host.with_interrupt(Arc::clone(&interrupt));
         let stdout = io::stdout();
         let mut out = LineOut(stdout.lock());
-        run(host, &args.host, &config, &mut out)
+        run(&host, &args.host, &config, &mut out)
     });
     match result {
         Ok(Ok(summary)) => ExitCode::from(summary.status()),
+        // Ctrl-C before the name resolved: nothing was sent, nothing to sum
+        // up.
+        Ok(Err(PingFailure::Resolve(_))) if interrupt.load(Ordering::Relaxed) => {
+            ExitCode::from(130)
+        }
         Ok(Err(PingFailure::Resolve(e))) => {
             eprintln!("strata ping: {}: {e}", args.host);
             ExitCode::from(2)
@@ -419,6 +457,87 @@ mod tests {
         assert_eq!(format_percent(0.0), "0");
         assert_eq!(format_percent(100.0), "100");
         assert_eq!(format_percent(100.0 / 3.0), "33.3333");
+        assert_eq!(format_percent(200.0 / 3.0), "66.6667");
+        assert_eq!(format_percent(100.0 / 7.0), "14.2857");
+        assert_eq!(format_percent(25.0), "25");
+        assert_eq!(format_percent(0.5), "0.5");
+        assert_eq!(format_percent(100.0 / 8100.0), "0.0123457");
+        assert_eq!(format_percent(f64::NAN), "0");
+    }
+
+    #[test]
+    fn loss_arithmetic() {
+        assert_eq!(loss_percent(0, 0), 0.0);
+        assert_eq!(loss_percent(4, 4), 0.0);
+        assert_eq!(loss_percent(4, 3), 25.0);
+        assert_eq!(loss_percent(4, 0), 100.0);
+        // Duplicates can make replies outnumber requests: no negative loss.
+        assert_eq!(loss_percent(2, 3), 0.0);
+        assert_eq!(loss_percent(u32::MAX, 0), 100.0);
+    }
+
+    #[test]
+    fn summary_after_an_interrupted_run() {
+        // Five sent, three answered (0.5, 1.5 and 4 ms), one ICMP error,
+        // interrupted 4.2 s after the first request (the last went out at
+        // 4 s).
+        let s = PingSummary {
+            target: Some(Ipv4Addr::new(198, 18, 0, 1)),
+            transmitted: 5,
+            received: 3,
+            errors: 1,
+            rtts: vec![
+                Duration::from_micros(500),
+                Duration::from_micros(1500),
+                Duration::from_micros(4000),
+            ],
+            elapsed: Duration::from_micros(4_000_900),
+            interrupted: true,
+        };
+        // avg = 6/3 = 2; mean of squares = (0.25 + 2.25 + 16)/3 = 6.1667;
+        // mdev = sqrt(6.1667 - 4) = 1.472.
+        assert_eq!(
+            summary_text("gw", &s),
+            "\n--- gw ping statistics ---\n\
+             5 packets transmitted, 3 received, +1 errors, 40% packet loss, time 4000ms\n\
+             rtt min/avg/max/mdev = 0.500/2.000/4.000/1.472 ms\n"
+        );
+        // Interrupted before any reply: no rtt line.
+        let none = PingSummary {
+            transmitted: 3,
+            elapsed: Duration::from_millis(2000),
+            ..PingSummary::default()
+        };
+        assert_eq!(
+            summary_text("gw", &none),
+            "\n--- gw ping statistics ---\n\
+             3 packets transmitted, 0 received, 100% packet loss, time 2000ms\n"
+        );
+        assert_eq!(none.status(), 1);
+    }
+
+    #[test]
+    fn ctrl_c_stops_an_endless_run_with_the_statistics() {
+        let (net, host) = hosts();
+        let flag = crate::cmd::testnet::ctrl_c_at(&net, net.now() + Duration::from_millis(2500));
+        let config = PingConfig {
+            count: None,
+            ..PingConfig::default()
+        };
+        let host = host.with_interrupt(flag);
+        let (summary, out) = ping(&host, "198.18.0.2", &config);
+        assert!(summary.interrupted);
+        // Requests at 0, 1 and 2 s, each answered; stopped at 2.5 s.
+        assert_eq!((summary.transmitted, summary.received), (3, 3), "{out}");
+        assert_eq!(summary.status(), 0);
+        let tail: Vec<&str> = out.lines().rev().take(3).collect();
+        assert_eq!(tail[2], "--- 198.18.0.2 ping statistics ---");
+        assert_eq!(
+            tail[1],
+            "3 packets transmitted, 3 received, 0% packet loss, time 2000ms"
+        );
+        assert!(tail[0].starts_with("rtt min/avg/max/mdev = "), "{out}");
+        assert!((2500..2600).contains(&net.now().total_millis()));
     }
 
     #[test]

@@ -1,13 +1,19 @@
 //! `strata resolve NAME [--type TYPE] [--server IP]`: one DNS lookup over
 //! strata's own UDP (the resolver retries over TCP when an answer comes
-//! back truncated), printed as a header and `dig +short`-style lines.
+//! back truncated), printed as a header and the records as dig prints its
+//! answer section: owner, TTL, class, type and data, tab-separated.
 //!
 //! ```text
-//! ;; SERVER: 198.18.0.1#53, status: NOERROR, answers: 1, query time: 2 msec
-//! 10 mail.example.test.
+//! ;; SERVER: 198.18.0.1#53, status: NOERROR, answers: 3, query time: 2 msec
+//! chain.example.test.     300     IN      CNAME   alias.example.test.
+//! alias.example.test.     300     IN      CNAME   www.example.test.
+//! www.example.test.       300     IN      A       198.18.0.10
 //! ```
 //!
-//! An alias shows its canonical name first (`web.example.test.`). The exit
+//! An alias shows every link of its CNAME chain before the records at its
+//! end (the resolver follows the chain and caches each link; the links are
+//! read back from that cache, so printing them costs no extra queries
+//! while their TTLs last). The exit
 //! status is 0 for an answer (also an empty one: the name exists without
 //! records of the type), 1 for NXDOMAIN and server errors, 9 when no server
 //! answered (as dig), 2 for other errors.
@@ -18,7 +24,7 @@ use std::io::{self, Write};
 use std::process::ExitCode;
 
 use strata_core::time::Duration;
-use strata_dns::resolver::{Answer, LookupKind, RecordData, ResolveError};
+use strata_dns::resolver::{Answer, LookupKind, Record, RecordData, ResolveError};
 use strata_dns::wire::RecordType;
 use strata_socket::Error as SocketError;
 
@@ -83,7 +89,8 @@ fn quote_txt(s: &[u8]) -> String {
     out
 }
 
-/// A record's data as `dig +short` prints it.
+/// A record's data as dig prints it (the last field of an answer line,
+/// and all of `dig +short`).
 #[must_use]
 pub fn format_record(data: &RecordData) -> String {
     match data {
@@ -144,16 +151,76 @@ fn status_name(e: &ResolveError) -> Option<&'static str> {
     }
 }
 
-/// The lines of an answer: the canonical name if the name is an alias,
-/// then each record's data.
+/// The longest CNAME chain [`cname_chain`] walks (the resolver refuses
+/// longer ones anyway).
+const MAX_CHAIN: usize = 16;
+
+/// A record as a line of dig's answer section: owner (absolute), TTL,
+/// class, type and data, separated by tabs.
 #[must_use]
-pub fn answer_lines(answer: &Answer) -> Vec<String> {
-    let mut lines = Vec::new();
-    if !answer.canonical_name.eq_ignore_ascii_case(&answer.name) {
-        lines.push(fqdn(&answer.canonical_name));
+pub fn format_answer_line(r: &Record) -> String {
+    format!(
+        "{}\t{}\t{}\t{}\t{}",
+        fqdn(&r.name),
+        r.ttl,
+        r.class,
+        r.rtype,
+        format_record(&r.data)
+    )
+}
+
+/// The lines of an answer: each CNAME of `chain` (the aliases from the
+/// name asked to the canonical one, in order), then the records found at
+/// its end.
+#[must_use]
+pub fn answer_lines(chain: &[Record], answer: &Answer) -> Vec<String> {
+    chain
+        .iter()
+        .chain(&answer.records)
+        .map(format_answer_line)
+        .collect()
+}
+
+/// The CNAME records leading from `answer.name` to its canonical name,
+/// asked of `host`'s resolver one link at a time (each was cached when the
+/// lookup followed it). Stops early, with what it has, if a link cannot be
+/// found again (expired meanwhile and the server now answers otherwise).
+pub fn cname_chain(host: &HostHandle, answer: &Answer) -> Vec<Record> {
+    let same = |a: &str, b: &str| {
+        a.trim_end_matches('.')
+            .eq_ignore_ascii_case(b.trim_end_matches('.'))
+    };
+    let mut links: Vec<Record> = Vec::new();
+    let mut current = answer.name.clone();
+    while !same(&current, &answer.canonical_name) && links.len() < MAX_CHAIN {
+        let absolute = format!("{}.", current.trim_end_matches('.'));
+        let Ok(found) = super::resolve_blocking(
+            host,
+            &absolute,
+            LookupKind::Record(RecordType::CNAME),
+            Duration::from_secs(30),
+        ) else {
+            break;
+        };
+        let link = found
+            .records
+            .into_iter()
+            .find(|r| r.rtype == RecordType::CNAME && same(&r.name, &current));
+        let Some(link) = link else {
+            break;
+        };
+        let RecordData::Cname(target) = &link.data else {
+            break;
+        };
+        let target = target.clone();
+        // A loop would have failed the lookup; this only guards the walk.
+        if links.iter().any(|l| same(&l.name, &target)) {
+            break;
+        }
+        links.push(link);
+        current = target;
     }
-    lines.extend(answer.records.iter().map(|r| format_record(&r.data)));
-    lines
+    links
 }
 
 /// Looks `name` up for records of `rtype` on `host` (asking `server` if
@@ -212,11 +279,12 @@ pub fn run(
     };
     match result {
         Ok(answer) => {
-            let lines = answer_lines(&answer);
+            let chain = cname_chain(host, &answer);
+            let lines = answer_lines(&chain, &answer);
             writeln!(
                 out,
                 ";; SERVER: {server_text}, status: NOERROR, answers: {}, query time: {took} msec{via}",
-                answer.records.len()
+                lines.len()
             )?;
             for line in lines {
                 writeln!(out, "{line}")?;
@@ -346,23 +414,56 @@ mod tests {
     }
 
     #[test]
-    fn aliases_show_their_canonical_name() {
+    fn records_print_like_digs_answer_section() {
+        let record = |name: &str, ttl, rtype, data| Record {
+            name: String::from(name),
+            rtype,
+            class: Class::IN,
+            ttl,
+            data,
+        };
+        let chain = [
+            record(
+                "web.example.test",
+                60,
+                RecordType::CNAME,
+                RecordData::Cname("www.example.test".into()),
+            ),
+            record(
+                "www.example.test",
+                3600,
+                RecordType::CNAME,
+                RecordData::Cname("server.example.test".into()),
+            ),
+        ];
         let answer = Answer {
-            name: "www.example.test".into(),
+            name: "web.example.test".into(),
             canonical_name: "server.example.test".into(),
             addresses: vec!["198.18.0.2".parse().unwrap()],
-            records: vec![Record {
-                name: "server.example.test".into(),
-                rtype: RecordType::A,
-                class: Class::IN,
-                ttl: 300,
-                data: RecordData::A("198.18.0.2".parse().unwrap()),
-            }],
+            records: vec![record(
+                "server.example.test",
+                300,
+                RecordType::A,
+                RecordData::A("198.18.0.2".parse().unwrap()),
+            )],
             source: Source::Network,
         };
         assert_eq!(
-            answer_lines(&answer),
-            ["server.example.test.", "198.18.0.2"]
+            answer_lines(&chain, &answer),
+            [
+                "web.example.test.\t60\tIN\tCNAME\twww.example.test.",
+                "www.example.test.\t3600\tIN\tCNAME\tserver.example.test.",
+                "server.example.test.\t300\tIN\tA\t198.18.0.2",
+            ]
+        );
+        // Unknown types and classes print as RFC 3597 says.
+        let odd = Record {
+            class: Class(7),
+            ..record("x.test", 0, RecordType(999), RecordData::Other(vec![1]))
+        };
+        assert_eq!(
+            format_answer_line(&odd),
+            "x.test.\t0\tCLASS7\tTYPE999\t\\# 1 01"
         );
     }
 
@@ -454,7 +555,8 @@ mod tests {
              ns1    3600 A   198.18.0.2\n\
              mail    300 A   198.18.0.25\n\
              server  300 A   198.18.0.2\n\
-             www     300 CNAME server\n",
+             www     300 CNAME server\n\
+             web     120 CNAME www\n",
         );
         for i in 0..30 {
             let _ = writeln!(zone, "big 300 TXT record{i:02}-{}", "x".repeat(200));
@@ -509,18 +611,43 @@ mod tests {
             "{header}"
         );
         assert!(!header.contains("TCP"));
-        assert_eq!(lines.collect::<Vec<_>>(), ["198.18.0.2"]);
+        assert_eq!(
+            lines.collect::<Vec<_>>(),
+            ["server.example.test.\t300\tIN\tA\t198.18.0.2"]
+        );
 
-        let (status, out, _) = lookup(&host, "www.example.test", RecordType::A);
+        // A chain of two aliases: every link, then the address. The links
+        // are read back from the resolver's cache a moment later: their
+        // TTLs are what is left (rounded down), as a caching server's.
+        let (status, out, _) = lookup(&host, "web.example.test", RecordType::A);
         assert_eq!(status, 0);
+        let mut lines = out.lines();
+        assert!(lines.next().unwrap().contains("answers: 3"), "{out}");
+        assert_eq!(
+            lines.collect::<Vec<_>>(),
+            [
+                "web.example.test.\t119\tIN\tCNAME\twww.example.test.",
+                "www.example.test.\t299\tIN\tCNAME\tserver.example.test.",
+                "server.example.test.\t300\tIN\tA\t198.18.0.2",
+            ]
+        );
+        // Asked for the alias itself: the first link only (a new run sets
+        // the server again, which starts a fresh cache: a full TTL).
+        let (_, out, _) = lookup(&host, "web.example.test", RecordType::CNAME);
         assert_eq!(
             out.lines().skip(1).collect::<Vec<_>>(),
-            ["server.example.test.", "198.18.0.2"]
+            ["web.example.test.\t120\tIN\tCNAME\twww.example.test."]
         );
         let (_, out, _) = lookup(&host, "example.test", RecordType::MX);
-        assert_eq!(out.lines().nth(1), Some("10 mail.example.test."));
+        assert_eq!(
+            out.lines().nth(1),
+            Some("example.test.\t300\tIN\tMX\t10 mail.example.test.")
+        );
         let (_, out, _) = lookup(&host, "example.test", RecordType::TXT);
-        assert_eq!(out.lines().nth(1), Some("\"v=spf1\" \"-all\""));
+        assert_eq!(
+            out.lines().nth(1),
+            Some("example.test.\t300\tIN\tTXT\t\"v=spf1\" \"-all\"")
+        );
 
         // NXDOMAIN: status 1, the header says so, stderr explains.
         let (status, out, err) = lookup(&host, "nope.example.test", RecordType::A);
@@ -547,7 +674,11 @@ mod tests {
         let mut records: Vec<&str> = lines.collect();
         records.sort_unstable();
         assert_eq!(records.len(), 30);
-        assert!(records[0].starts_with("\"record00-xxxx"));
+        assert!(
+            records[0].starts_with("big.example.test.\t300\tIN\tTXT\t\"record00-xxxx"),
+            "{}",
+            records[0]
+        );
     }
 
     #[test]

@@ -12,9 +12,15 @@
 //! buffer drains: never loaded whole, and a file that shrinks while being
 //! sent aborts the connection rather than sending short.
 //!
-//! Answers: `GET` and `HEAD` of a regular file under the root (a
-//! directory serves its `index.html`) with `Content-Length` and a
-//! `Content-Type` from the extension; 404 for what does not exist, 403 for
+//! Answers: `GET` and `HEAD` of a regular file under the root with
+//! `Content-Length`, `Accept-Ranges: bytes` and a `Content-Type` from the
+//! extension; a single byte range of it for a `GET` with `Range` (206 with
+//! `Content-Range`, or 416 with `Content-Range: bytes */length` when it
+//! lies past the end; several ranges get the whole file, as RFC 9110
+//! section 14.2 allows: see [`http::byte_range`]). A directory serves its
+//! `index.html`, or else an HTML listing of its entries
+//! ([`listing_html`]: sorted, links percent-encoded, names escaped, no
+//! entry whose link leads out of the root). 404 for what does not exist, 403 for
 //! paths that would leave the root (`..` segments, symbolic links
 //! pointing outside) or cannot be read, 405 for other methods, 400 for
 //! malformed requests (and HTTP/1.1 without `Host`), 505 for HTTP/2+.
@@ -28,7 +34,7 @@
 use core::net::{Ipv4Addr, SocketAddrV4};
 use std::collections::HashMap;
 use std::fs::File;
-use std::io::{self, Read, Write};
+use std::io::{self, Read, Seek, Write};
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
@@ -342,6 +348,15 @@ impl Server {
                 _ => c.deadline,
             })
             .min()
+    }
+
+    /// Closes every connection (a response in flight is cut short) and
+    /// the listener: the server's end, e.g. on Ctrl-C.
+    pub fn close_all(&mut self, sockets: &mut Sockets, now: Instant) {
+        for (fd, _) in self.conns.drain() {
+            let _ = sockets.close(now, fd);
+        }
+        let _ = sockets.close(now, self.listener);
     }
 
     /// One round: accept waiting connections and move every ready
@@ -679,23 +694,23 @@ impl Server {
             Err(TargetError::Malformed) => return (400, self.simple(400, true, &[])),
             Err(TargetError::Traversal) => return (403, self.simple(403, !keep, &[])),
         };
-        let mut path = self.root.join(&relative);
-        if path.is_dir() {
-            path.push("index.html");
-        }
         // Symbolic links may point anywhere: the resolved path must still
         // be under the root.
-        let resolved = match path.canonicalize() {
+        let resolved = match self.resolve(&self.root.join(&relative)) {
             Ok(p) => p,
-            Err(e) if e.kind() == io::ErrorKind::PermissionDenied => {
-                return (403, self.simple(403, !keep, &[]));
-            }
-            Err(_) => return (404, self.simple(404, !keep, &[])),
+            Err(status) => return (status, self.simple(status, !keep, &[])),
         };
-        if !resolved.starts_with(&self.root) {
-            return (403, self.simple(403, !keep, &[]));
-        }
-        let file = match File::open(&resolved) {
+        let head_only = method == "HEAD";
+        let resolved = if resolved.is_dir() {
+            match self.resolve(&resolved.join("index.html")) {
+                Ok(index) => index,
+                Err(404) => return self.listing(&resolved, &relative, head_only, keep),
+                Err(status) => return (status, self.simple(status, !keep, &[])),
+            }
+        } else {
+            resolved
+        };
+        let mut file = match File::open(&resolved) {
             Ok(f) => f,
             Err(e) if e.kind() == io::ErrorKind::NotFound => {
                 return (404, self.simple(404, !keep, &[]));
@@ -708,29 +723,204 @@ impl Server {
             Err(_) => return (500, self.simple(500, true, &[])),
         };
         let length = meta.len();
-        let length_text = length.to_string();
+        let (status, first, count) = match requested_range(request, length) {
+            http::RangeAnswer::Full => (200, 0, length),
+            http::RangeAnswer::Partial { first, last } => (206, first, last - first + 1),
+            http::RangeAnswer::Unsatisfiable => {
+                let unsatisfied = format!("bytes */{length}");
+                let extra = [("Content-Range", unsatisfied.as_str())];
+                return (416, self.simple(416, !keep, &extra));
+            }
+        };
+        if first > 0 && file.seek(io::SeekFrom::Start(first)).is_err() {
+            return (500, self.simple(500, true, &[]));
+        }
+        let count_text = count.to_string();
+        let range_text = format!(
+            "bytes {first}-{}/{length}",
+            (first + count).saturating_sub(1)
+        );
+        let date = http::http_date(unix_now());
+        let mut headers: Vec<(&str, &str)> = vec![
+            ("Date", &date),
+            ("Server", "strata"),
+            ("Content-Type", content_type(&resolved)),
+            ("Content-Length", &count_text),
+            ("Accept-Ranges", "bytes"),
+        ];
+        if status == 206 {
+            headers.push(("Content-Range", &range_text));
+        }
+        headers.push(("Connection", if keep { "keep-alive" } else { "close" }));
+        let buf = http::response_head(status, &headers);
+        (
+            status,
+            Outgoing {
+                buf,
+                sent: 0,
+                file: (!head_only).then_some(file),
+                remaining: if head_only { 0 } else { count },
+                body_len: if head_only { 0 } else { count },
+                close: !keep,
+            },
+        )
+    }
+
+    /// `path` with every symbolic link resolved, if it exists and stays
+    /// under the root; else the status to answer (403 outside the root
+    /// or unreadable, 404 missing).
+    fn resolve(&self, path: &Path) -> Result<PathBuf, u16> {
+        match path.canonicalize() {
+            Ok(p) if p.starts_with(&self.root) => Ok(p),
+            Ok(_) => Err(403),
+            Err(e) if e.kind() == io::ErrorKind::PermissionDenied => Err(403),
+            Err(_) => Err(404),
+        }
+    }
+
+    /// The listing of directory `dir` (canonical, under the root), which
+    /// the request named as `relative`.
+    fn listing(
+        &mut self,
+        dir: &Path,
+        relative: &Path,
+        head_only: bool,
+        keep: bool,
+    ) -> (u16, Outgoing) {
+        let Ok(read) = std::fs::read_dir(dir) else {
+            return (403, self.simple(403, !keep, &[]));
+        };
+        let mut entries: Vec<(String, bool)> = Vec::new();
+        for entry in read.flatten() {
+            // A name that is not UTF-8 could not be requested (targets
+            // must decode to UTF-8), and an entry whose link leads out of
+            // the root (or nowhere) could not be served: neither is shown.
+            let Ok(name) = entry.file_name().into_string() else {
+                continue;
+            };
+            let Ok(target) = self.resolve(&entry.path()) else {
+                continue;
+            };
+            entries.push((name, target.is_dir()));
+            if entries.len() >= MAX_LISTING {
+                break;
+            }
+        }
+        let segments: Vec<&str> = relative.iter().filter_map(|s| s.to_str()).collect();
+        let body = listing_html(&segments, &mut entries);
+        let length = body.len().to_string();
         let date = http::http_date(unix_now());
         let headers: [(&str, &str); 5] = [
             ("Date", &date),
             ("Server", "strata"),
-            ("Content-Type", content_type(&resolved)),
-            ("Content-Length", &length_text),
+            ("Content-Type", "text/html; charset=utf-8"),
+            ("Content-Length", &length),
             ("Connection", if keep { "keep-alive" } else { "close" }),
         ];
-        let buf = http::response_head(200, &headers);
-        let head_only = method == "HEAD";
+        let mut buf = http::response_head(200, &headers);
+        if !head_only {
+            buf.extend_from_slice(body.as_bytes());
+        }
         (
             200,
             Outgoing {
                 buf,
                 sent: 0,
-                file: (!head_only).then_some(file),
-                remaining: if head_only { 0 } else { length },
-                body_len: if head_only { 0 } else { length },
+                file: None,
+                remaining: 0,
+                body_len: if head_only { 0 } else { body.len() as u64 },
                 close: !keep,
             },
         )
     }
+}
+
+/// The most entries a directory listing shows (the rest are left out, so
+/// a huge directory cannot make one response unbounded).
+const MAX_LISTING: usize = 10_000;
+
+/// What `request`'s `Range` asks of a file of `length` bytes. Only `GET`
+/// has range handling (RFC 9110 section 14.2: HEAD gets exactly the head
+/// of a plain GET); several `Range` fields, or an `If-Range` (this server
+/// sends no validators, so none can match), mean the whole file.
+fn requested_range(request: &Request, length: u64) -> http::RangeAnswer {
+    if request.method != "GET" || request.headers.get("if-range").is_some() {
+        return http::RangeAnswer::Full;
+    }
+    let mut fields = request.headers.get_all("range");
+    match (fields.next(), fields.next()) {
+        (value, None) => http::byte_range(value, length),
+        (_, Some(_)) => http::RangeAnswer::Full,
+    }
+}
+
+/// A path segment or file name percent-encoded for a URL path: every
+/// byte outside RFC 3986's unreserved set (letters, digits, `-._~`) as
+/// `%XX`.
+#[must_use]
+pub fn percent_encode(segment: &str) -> String {
+    let mut out = String::with_capacity(segment.len());
+    for b in segment.bytes() {
+        if b.is_ascii_alphanumeric() || b"-._~".contains(&b) {
+            out.push(char::from(b));
+        } else {
+            out.push_str(&format!("%{b:02X}"));
+        }
+    }
+    out
+}
+
+/// Text made safe for HTML content and quoted attribute values.
+#[must_use]
+pub fn html_escape(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for c in text.chars() {
+        match c {
+            '&' => out.push_str("&amp;"),
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '"' => out.push_str("&quot;"),
+            '\'' => out.push_str("&#39;"),
+            c => out.push(c),
+        }
+    }
+    out
+}
+
+/// The HTML listing of the directory at `segments` (decoded path segments
+/// under the root; empty for the root): entries `(name, is_directory)`
+/// sorted by name (here, in place), directories with a trailing slash,
+/// each linked by an absolute href of percent-encoded segments (so the
+/// links work whether or not the request ended with a slash), with a link
+/// to the parent directory below the root.
+#[must_use]
+pub fn listing_html(segments: &[&str], entries: &mut [(String, bool)]) -> String {
+    entries.sort_unstable_by(|a, b| a.0.cmp(&b.0));
+    let mut base = String::from("/");
+    for segment in segments {
+        base.push_str(&percent_encode(segment));
+        base.push('/');
+    }
+    let shown = html_escape(&format!(
+        "/{}",
+        segments.iter().map(|s| format!("{s}/")).collect::<String>()
+    ));
+    let mut html = format!(
+        "<!DOCTYPE html>\n<html>\n<head><meta charset=\"utf-8\"><title>Index of {shown}</title></head>\n<body>\n<h1>Index of {shown}</h1>\n<ul>\n"
+    );
+    if !segments.is_empty() {
+        html.push_str("<li><a href=\"../\">../</a></li>\n");
+    }
+    for (name, dir) in entries.iter() {
+        let slash = if *dir { "/" } else { "" };
+        html.push_str(&format!(
+            "<li><a href=\"{base}{}{slash}\">{}{slash}</a></li>\n",
+            percent_encode(name),
+            html_escape(name)
+        ));
+    }
+    html.push_str("</ul>\n</body>\n</html>\n");
+    html
 }
 
 fn http_version(r: &Request) -> String {
@@ -745,6 +935,8 @@ pub struct ServerHost<D> {
     pub device: D,
     /// The server.
     pub server: Server,
+    /// Real time zero of [`ServerHost::run`]'s clock.
+    epoch: std::time::Instant,
 }
 
 impl<D> std::fmt::Debug for ServerHost<D> {
@@ -772,6 +964,7 @@ impl<D: Device> ServerHost<D> {
             interface,
             device,
             server,
+            epoch: std::time::Instant::now(),
         })
     }
 
@@ -812,23 +1005,47 @@ impl<D: Device + Wait> ServerHost<D> {
     /// # Errors
     /// The device's.
     pub fn run(&mut self, mut stop: impl FnMut(&Self) -> bool) -> io::Result<()> {
-        let start = std::time::Instant::now();
-        let clock =
-            || Instant::from_micros(u64::try_from(start.elapsed().as_micros()).unwrap_or(u64::MAX));
         loop {
             if stop(self) {
                 return Ok(());
             }
-            let now = clock();
-            if self.poll(now) {
-                continue;
-            }
-            let cap = std::time::Duration::from_millis(100);
-            let timeout = self.poll_at().map_or(cap, |t| {
-                std::time::Duration::from(t.saturating_duration_since(now)).min(cap)
-            });
-            self.device.wait(Some(timeout))?;
+            self.round()?;
         }
+    }
+
+    /// The real clock as network time (zero when the host was made).
+    fn clock(&self) -> Instant {
+        Instant::from_micros(u64::try_from(self.epoch.elapsed().as_micros()).unwrap_or(u64::MAX))
+    }
+
+    /// One turn of the event loop: poll, or wait for the device (at most
+    /// until the next deadline, and 100 ms).
+    fn round(&mut self) -> io::Result<()> {
+        let now = self.clock();
+        if self.poll(now) {
+            return Ok(());
+        }
+        let cap = std::time::Duration::from_millis(100);
+        let timeout = self.poll_at().map_or(cap, |t| {
+            std::time::Duration::from(t.saturating_duration_since(now)).min(cap)
+        });
+        self.device.wait(Some(timeout))
+    }
+
+    /// Stops serving: closes every connection and the listener
+    /// ([`Server::close_all`]), then runs the interface for `linger` of
+    /// real time so the closing segments reach the clients.
+    ///
+    /// # Errors
+    /// The device's.
+    pub fn close(&mut self, linger: std::time::Duration) -> io::Result<()> {
+        let now = self.clock();
+        self.server.close_all(self.interface.sockets(), now);
+        let end = std::time::Instant::now() + linger;
+        while std::time::Instant::now() < end {
+            self.round()?;
+        }
+        Ok(())
     }
 }
 
@@ -872,8 +1089,20 @@ pub fn main(args: &ServeArgs) -> ExitCode {
             args.dir.display(),
             args.port
         );
-        match host.run(|_| false) {
-            Ok(()) => ExitCode::SUCCESS,
+        let interrupt = super::ctrl_c_flag("serve");
+        match host.run(|_| interrupt.load(std::sync::atomic::Ordering::Relaxed)) {
+            Ok(()) => {
+                let open = host.server.connections();
+                // Let the closing segments (FIN, or RST where a request
+                // was unread) reach the clients before the process ends.
+                let _ = host.close(std::time::Duration::from_millis(200));
+                let st = host.server.stats();
+                eprintln!(
+                    "strata serve: interrupted; closed {open} open connection(s); served {} request(s) ({} ok, {} body bytes) on {} connection(s)",
+                    st.requests, st.ok, st.body_bytes, st.accepted
+                );
+                ExitCode::SUCCESS
+            }
             Err(e) => {
                 eprintln!("strata serve: {e}");
                 ExitCode::FAILURE
@@ -980,8 +1209,13 @@ mod tests {
         let mut reader = ResponseReader::new(&stream);
         let head = reader.read_head().unwrap();
         let mut body = Vec::new();
+        let method = if request.starts_with(b"HEAD ") {
+            "HEAD"
+        } else {
+            "GET"
+        };
         reader
-            .read_body("GET", &head, &mut body, &mut NoProgress)
+            .read_body(method, &head, &mut body, &mut NoProgress)
             .unwrap();
         (head, body, stream)
     }
@@ -1023,6 +1257,40 @@ mod tests {
         assert_eq!(body.len(), site.big.len());
         assert_eq!(hash(&body), hash(&site.big));
         assert!(body == site.big);
+    }
+
+    #[test]
+    fn a_fetch_with_a_four_mebibyte_window() {
+        let site = site();
+        let options = FetchOptions {
+            recv_buffer: Some(4 << 20),
+            ..FetchOptions::default()
+        };
+        let mut body = Vec::new();
+        let outcome = fetch::fetch(
+            &site.client,
+            &url("/big.bin"),
+            &options,
+            &mut body,
+            &mut NoProgress,
+        )
+        .unwrap();
+        assert_eq!(outcome.bytes, site.big.len() as u64);
+        assert!(body == site.big);
+        // A buffer the stack refuses is an error before anything is sent.
+        let options = FetchOptions {
+            recv_buffer: Some(0),
+            ..FetchOptions::default()
+        };
+        let err = fetch::fetch(
+            &site.client,
+            &url("/big.bin"),
+            &options,
+            &mut Vec::new(),
+            &mut NoProgress,
+        )
+        .unwrap_err();
+        assert!(matches!(err, FetchError::Io(_)), "{err}");
     }
 
     #[test]
@@ -1196,6 +1464,51 @@ mod tests {
         assert_eq!(ports.len(), 20);
     }
 
+    /// An output that raises the interrupt flag once it holds a mebibyte,
+    /// as a user pressing Ctrl-C in the middle of a download.
+    struct InterruptAfter {
+        body: Vec<u8>,
+        flag: std::sync::Arc<std::sync::atomic::AtomicBool>,
+    }
+
+    impl Write for InterruptAfter {
+        fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+            self.body.extend_from_slice(buf);
+            if self.body.len() >= 1 << 20 {
+                self.flag.store(true, std::sync::atomic::Ordering::Relaxed);
+            }
+            Ok(buf.len())
+        }
+
+        fn flush(&mut self) -> io::Result<()> {
+            Ok(())
+        }
+    }
+
+    #[test]
+    fn ctrl_c_stops_a_fetch_midway() {
+        let site = site();
+        let flag = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+        let host = site.client.with_interrupt(std::sync::Arc::clone(&flag));
+        let mut out = InterruptAfter {
+            body: Vec::new(),
+            flag,
+        };
+        let err = fetch::fetch(
+            &host,
+            &url("/big.bin"),
+            &FetchOptions::default(),
+            &mut out,
+            &mut NoProgress,
+        )
+        .unwrap_err();
+        assert!(matches!(err, FetchError::Interrupted), "{err}");
+        assert_eq!(err.exit_code(), 130);
+        let got = out.body.len();
+        assert!((1 << 20..site.big.len()).contains(&got), "{got}");
+        assert!(out.body[..] == site.big[..got]);
+    }
+
     #[test]
     fn fetch_errors_refused_unreachable_and_unknown_names() {
         let site = site();
@@ -1237,6 +1550,187 @@ mod tests {
         .unwrap_err();
         assert_eq!(unknown.exit_code(), 3, "{unknown}");
         assert!(sink.is_empty());
+    }
+
+    #[test]
+    fn listing_escapes_and_sorts() {
+        assert_eq!(percent_encode("a b%/é?#"), "a%20b%25%2F%C3%A9%3F%23");
+        assert_eq!(percent_encode("Az09-._~"), "Az09-._~");
+        assert_eq!(
+            html_escape(r#"<a href="x">'&'</a>"#),
+            "&lt;a href=&quot;x&quot;&gt;&#39;&amp;&#39;&lt;/a&gt;"
+        );
+        let mut entries = vec![
+            ("z dir".to_owned(), true),
+            ("<b>&\"q\".txt".to_owned(), false),
+            ("a%20b".to_owned(), false),
+        ];
+        let html = listing_html(&["top", "x y"], &mut entries);
+        assert!(html.contains("<title>Index of /top/x y/</title>"), "{html}");
+        let items: Vec<&str> = html.lines().filter(|l| l.starts_with("<li>")).collect();
+        assert_eq!(
+            items,
+            [
+                "<li><a href=\"../\">../</a></li>",
+                "<li><a href=\"/top/x%20y/%3Cb%3E%26%22q%22.txt\">&lt;b&gt;&amp;&quot;q&quot;.txt</a></li>",
+                "<li><a href=\"/top/x%20y/a%2520b\">a%20b</a></li>",
+                "<li><a href=\"/top/x%20y/z%20dir/\">z dir/</a></li>",
+            ]
+        );
+        // The root has no parent link.
+        let html = listing_html(&[], &mut [("f".to_owned(), false)]);
+        assert!(!html.contains("../"));
+        assert!(html.contains("<li><a href=\"/f\">f</a></li>"));
+    }
+
+    #[test]
+    fn byte_ranges_of_a_file() {
+        let site = site();
+        let whole = std::fs::read(site.dir.0.join("mid.bin")).unwrap();
+        let len = whole.len();
+        let get = |range: &str| {
+            let request = format!(
+                "GET /mid.bin HTTP/1.1\r\nHost: x\r\nRange: {range}\r\nConnection: close\r\n\r\n"
+            );
+            let (head, body, _) = raw(&site, request.as_bytes());
+            (head, body)
+        };
+        for (range, first, last) in [
+            ("bytes=100-199", 100, 199),
+            ("bytes=0-0", 0, 0),
+            ("bytes=-500", len - 500, len - 1),
+            ("bytes=204000-", 204_000, len - 1),
+            ("bytes=204700-999999999", 204_700, len - 1),
+        ] {
+            let (head, body) = get(range);
+            assert_eq!(head.status, 206, "{range}");
+            let h = &head.headers;
+            let want = format!("bytes {first}-{last}/{len}");
+            assert_eq!(h.get("content-range"), Some(want.as_str()), "{range}");
+            assert_eq!(h.get("accept-ranges"), Some("bytes"));
+            assert_eq!(
+                h.get("content-length"),
+                Some((last - first + 1).to_string().as_str())
+            );
+            assert!(body == whole[first..=last], "{range}");
+        }
+        // Past the end: 416, with the length.
+        let (head, _) = get(&format!("bytes={len}-"));
+        assert_eq!(head.status, 416);
+        let want = format!("bytes */{len}");
+        assert_eq!(head.headers.get("content-range"), Some(want.as_str()));
+        // Several ranges, junk, another unit: the whole file.
+        for range in ["bytes=0-1,10-20", "bytes=5-2", "lines=1-2"] {
+            let (head, body) = get(range);
+            assert_eq!(head.status, 200, "{range}");
+            assert!(head.headers.get("content-range").is_none());
+            assert!(body == whole, "{range}");
+        }
+        // HEAD ignores Range: the head of a plain GET.
+        let (head, body, _) = raw(
+            &site,
+            b"HEAD /mid.bin HTTP/1.1\r\nHost: x\r\nRange: bytes=0-9\r\n\r\n",
+        );
+        assert_eq!(head.status, 200);
+        assert_eq!(
+            head.headers.get("content-length"),
+            Some(len.to_string().as_str())
+        );
+        assert_eq!(head.headers.get("accept-ranges"), Some("bytes"));
+        assert!(body.is_empty());
+        // A range and a 416 keep the connection open for the next request.
+        let stream = connect(&site);
+        let mut reader = ResponseReader::new(&stream);
+        (&stream)
+            .write_all(b"GET /small.txt HTTP/1.1\r\nHost: x\r\nRange: bytes=7-12\r\n\r\nGET /small.txt HTTP/1.1\r\nHost: x\r\nRange: bytes=99-\r\n\r\nGET /small.txt HTTP/1.1\r\nHost: x\r\nRange: bytes=-1\r\n\r\n")
+            .unwrap();
+        for (status, want) in [
+            (206, &b"strata"[..]),
+            (416, b"416 Range Not Satisfiable\n"),
+            (206, b"\n"),
+        ] {
+            let head = reader.read_head().unwrap();
+            assert_eq!(head.status, status);
+            let mut body = Vec::new();
+            reader
+                .read_body("GET", &head, &mut body, &mut NoProgress)
+                .unwrap();
+            assert_eq!(body, want);
+        }
+        let lines = site.log.lines();
+        assert!(
+            lines
+                .iter()
+                .any(|l| l.ends_with("\"GET /small.txt HTTP/1.1\" 206 6")),
+            "{lines:?}"
+        );
+    }
+
+    #[test]
+    fn directories_without_an_index_are_listed() {
+        let site = site();
+        let list = site.dir.0.join("list");
+        std::fs::create_dir(&list).unwrap();
+        std::fs::write(list.join("a b.txt"), b"a").unwrap();
+        std::fs::write(list.join("<x>&.txt"), b"x").unwrap();
+        std::fs::create_dir(list.join("z dir")).unwrap();
+        let outside = site.dir.0.with_extension("outside");
+        std::fs::create_dir_all(&outside).unwrap();
+        #[cfg(unix)]
+        {
+            std::os::unix::fs::symlink(&outside, list.join("escape")).unwrap();
+            std::os::unix::fs::symlink(list.join("a b.txt"), list.join("inside")).unwrap();
+        }
+        for target in ["/list", "/list/", "/list/?sort=x"] {
+            let request = format!("GET {target} HTTP/1.1\r\nHost: x\r\n\r\n");
+            let (head, body, _) = raw(&site, request.as_bytes());
+            assert_eq!(head.status, 200, "{target}");
+            assert_eq!(
+                head.headers.get("content-type"),
+                Some("text/html; charset=utf-8")
+            );
+            let html = String::from_utf8(body).unwrap();
+            let items: Vec<&str> = html.lines().filter(|l| l.starts_with("<li>")).collect();
+            let mut want = vec![
+                "<li><a href=\"../\">../</a></li>",
+                "<li><a href=\"/list/%3Cx%3E%26.txt\">&lt;x&gt;&amp;.txt</a></li>",
+                "<li><a href=\"/list/a%20b.txt\">a b.txt</a></li>",
+            ];
+            if cfg!(unix) {
+                // The link inside the root is listed, the one out of it not.
+                want.push("<li><a href=\"/list/inside\">inside</a></li>");
+            }
+            want.push("<li><a href=\"/list/z%20dir/\">z dir/</a></li>");
+            assert_eq!(items, want, "{target}");
+        }
+        // The links lead to the files.
+        assert_eq!(get(&site, "/list/%3Cx%3E%26.txt").unwrap().1, b"x");
+        // The root is listed too (it has no index.html); `sub` has one.
+        let (head, body, _) = raw(&site, b"GET / HTTP/1.1\r\nHost: x\r\n\r\n");
+        assert_eq!(head.status, 200);
+        assert!(
+            String::from_utf8(body)
+                .unwrap()
+                .contains("<a href=\"/sub/\">sub/</a>")
+        );
+        assert_eq!(get(&site, "/sub").unwrap().1, b"<p>index</p>");
+        // HEAD: the same length, no body.
+        let (get_head, _, _) = raw(&site, b"GET /list HTTP/1.1\r\nHost: x\r\n\r\n");
+        let (head, body, _) = raw(&site, b"HEAD /list HTTP/1.1\r\nHost: x\r\n\r\n");
+        assert_eq!(
+            head.headers.get("content-length"),
+            get_head.headers.get("content-length")
+        );
+        assert!(body.is_empty());
+        // Out of the root stays refused, listing or not.
+        #[cfg(unix)]
+        {
+            let (head, _, _) = raw(&site, b"GET /list/escape/ HTTP/1.1\r\nHost: x\r\n\r\n");
+            assert_eq!(head.status, 403);
+        }
+        let (head, _, _) = raw(&site, b"GET /list/../../ HTTP/1.1\r\nHost: x\r\n\r\n");
+        assert_eq!(head.status, 403);
+        std::fs::remove_dir_all(&outside).unwrap();
     }
 
     #[test]

@@ -68,6 +68,8 @@ use std::cell::RefCell;
 use std::fmt;
 use std::io;
 use std::rc::Rc;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
 
 use strata_core::time::{Duration, Instant};
 use strata_socket::{Error as SocketError, Fd, Shutdown, SocketKind, SocketOption, Sockets};
@@ -224,6 +226,10 @@ impl Driver for SimInner {
 pub struct HostHandle {
     driver: Rc<RefCell<dyn Driver>>,
     host: usize,
+    /// Set from elsewhere (a signal handler's thread) to make every
+    /// blocked call on this handle, and on the sockets made from it, give
+    /// up with [`Interrupted`].
+    interrupt: Option<Arc<AtomicBool>>,
 }
 
 impl fmt::Debug for HostHandle {
@@ -283,7 +289,11 @@ impl SimNet {
         let host = inner.nodes.len() - 1;
         drop(inner);
         let driver: Rc<RefCell<dyn Driver>> = self.inner.clone();
-        HostHandle { driver, host }
+        HostHandle {
+            driver,
+            host,
+            interrupt: None,
+        }
     }
 
     /// The simulated time.
@@ -401,6 +411,7 @@ impl HostHandle {
                     "operation timed out",
                 ));
             }
+            self.check_interrupt()?;
             driver.step(deadline)?;
         }
     }
@@ -416,13 +427,56 @@ impl HostHandle {
         op(iface.sockets(), now).map_err(to_io)
     }
 
+    /// This handle, with `flag` interrupting its blocked calls (and those
+    /// of every socket made from it from now on): once the flag is set,
+    /// each fails with an error whose source is [`Interrupted`] instead
+    /// of waiting on (see [`is_interrupted`]).
+    #[must_use]
+    pub fn with_interrupt(&self, flag: Arc<AtomicBool>) -> HostHandle {
+        HostHandle {
+            interrupt: Some(flag),
+            ..self.clone()
+        }
+    }
+
+    fn check_interrupt(&self) -> io::Result<()> {
+        match &self.interrupt {
+            Some(flag) if flag.load(Ordering::Relaxed) => Err(io::Error::other(Interrupted)),
+            _ => Ok(()),
+        }
+    }
+
     /// Lets the network run until `deadline` (or, without one, one step).
     fn step(&self, until: Option<Instant>) -> io::Result<()> {
+        self.check_interrupt()?;
         self.driver
             .try_borrow_mut()
             .map_err(|_| reentrant())?
             .step(until)
     }
+}
+
+/// Why a blocked call gave up: its handle's interrupt flag was set (see
+/// [`HostHandle::with_interrupt`]). Carried as the source of an
+/// [`io::Error`] of kind `Other`, not `Interrupted`: the standard
+/// library's `write_all` and `read_exact` retry `Interrupted` errors, and
+/// would retry this one for ever.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Interrupted;
+
+impl fmt::Display for Interrupted {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("interrupted")
+    }
+}
+
+impl std::error::Error for Interrupted {}
+
+/// Whether `e` is a blocked call giving up on an interrupt
+/// ([`Interrupted`]).
+#[must_use]
+pub fn is_interrupted(e: &io::Error) -> bool {
+    e.get_ref().is_some_and(|inner| inner.is::<Interrupted>())
 }
 
 /// A socket used from inside a closure that already holds the network
@@ -505,6 +559,22 @@ impl TcpStream {
         addr: SocketAddrV4,
         timeout: Option<Duration>,
     ) -> io::Result<TcpStream> {
+        Self::connect_with(host, addr, timeout, &[])
+    }
+
+    /// [`connect_timeout`](Self::connect_timeout) with socket options set
+    /// before the SYN goes out: what the handshake announces (the receive
+    /// buffer, hence the window scale) can only be chosen then.
+    ///
+    /// # Errors
+    /// As `connect_timeout`, and `InvalidInput` for an option the socket
+    /// refuses.
+    pub fn connect_with(
+        host: &HostHandle,
+        addr: SocketAddrV4,
+        timeout: Option<Duration>,
+        options: &[SocketOption],
+    ) -> io::Result<TcpStream> {
         let fd = host.call(|s, _| s.socket(SocketKind::Stream))?;
         let stream = TcpStream {
             host: host.clone(),
@@ -512,6 +582,9 @@ impl TcpStream {
             read_timeout: None,
             write_timeout: None,
         };
+        for option in options {
+            host.call(|s, _| s.set_option(fd, *option))?;
+        }
         match host.call(|s, now| s.connect(now, fd, addr)) {
             Ok(()) => {}
             Err(e) if e.kind() == io::ErrorKind::WouldBlock => {}
@@ -998,7 +1071,11 @@ impl<D: Device + Wait + 'static> RealtimeNet<D> {
     #[must_use]
     pub fn host(&self) -> HostHandle {
         let driver: Rc<RefCell<dyn Driver>> = self.inner.clone();
-        HostHandle { driver, host: 0 }
+        HostHandle {
+            driver,
+            host: 0,
+            interrupt: None,
+        }
     }
 
     /// Runs `f` on the interface with the current time.
