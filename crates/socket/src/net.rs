@@ -384,6 +384,7 @@ impl Sockets {
         buf: &mut [u8],
         drop_oversized: bool,
     ) -> TransmitPoll {
+        self.saw(now);
         while let Some((src, dst, repr)) = self.resets.pop_front() {
             let len = repr.header_len();
             let Some(out) = buf.get_mut(..len) else {
@@ -516,6 +517,7 @@ impl Sockets {
     /// [`SocketsConfig::orphan_timeout`](crate::SocketsConfig::orphan_timeout)
     /// are aborted.
     pub fn handle_timeout(&mut self, now: Instant) {
+        self.saw(now);
         let due = self.due_sockets(now);
         for &h in &due {
             self.stats.timers_fired += 1;
