@@ -23,6 +23,13 @@ use super::{Inbound, Interface};
 const SPARE_BUFFERS: usize = 32;
 
 impl Interface {
+    /// Datagrams this host sent itself that wait in the loopback queue for
+    /// the next [`poll`](Interface::poll).
+    #[must_use]
+    pub fn local_queue_len(&self) -> usize {
+        self.local.len()
+    }
+
     /// Whether `ip` names this host itself: its own address, or any of
     /// 127.0.0.0/8.
     pub(super) fn is_local(&self, ip: Ipv4Addr) -> bool {
