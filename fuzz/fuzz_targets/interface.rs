@@ -187,8 +187,18 @@ impl World {
     }
 }
 
-fuzz_target!(|ops: Vec<Op>| {
+/// The operations, and whether the host probes its address first (RFC
+/// 5227): then frames from the wire may end the probing in a conflict.
+#[derive(Arbitrary, Debug)]
+struct Input {
+    probe: bool,
+    ops: Vec<Op>,
+}
+
+fuzz_target!(|input: Input| {
+    let Input { probe, ops } = input;
     let mut config = InterfaceConfig::new(OUR_MAC, "198.18.0.2/24".parse().unwrap());
+    config.probe_address = probe;
     config.gateway = Some(Ipv4Addr::new(198, 18, 0, 1));
     config.sockets.max_sockets = MAX_SOCKETS;
     config.arp.max_entries = MAX_ARP;

@@ -76,6 +76,7 @@ mod icmp;
 mod local;
 mod observer;
 mod ping;
+mod probe;
 mod stats;
 
 use core::net::{Ipv4Addr, SocketAddrV4};
@@ -83,7 +84,7 @@ use std::collections::VecDeque;
 use std::fmt;
 
 use strata_arp::cache::{ArpCache, ArpEvent, ArpTransmit, CacheConfig, Resolution};
-use strata_core::rand::SplitMix64;
+use strata_core::rand::{RandomSource, SplitMix64};
 use strata_core::time::{Duration, Instant};
 use strata_ethernet::{EtherType, Frame, MacAddress};
 use strata_ipv4::icmpv4::{IcmpType, Message, Repr as IcmpRepr, TimeExceededCode, UnreachableCode};
@@ -96,6 +97,7 @@ use crate::device::{Device, DeviceError};
 
 pub use observer::{Direction, FrameRecord, Observer};
 pub use ping::{PingError, PingReply, PingReplyKind};
+pub use probe::AddressState;
 pub use stats::InterfaceStats;
 
 /// Ethernet header length (untagged).
@@ -157,6 +159,12 @@ pub struct InterfaceConfig {
     /// 127.0.0.0/8) waiting to be received (loopback); more are dropped
     /// and counted in [`InterfaceStats::tx_drop_local_queue_full`].
     pub max_local_queue: usize,
+    /// Check the address is free before using it (RFC 5227 probes, about
+    /// 5 s): until then the host neither sends nor accepts IPv4, and if
+    /// another host turns out to use it the address is not used at all
+    /// ([`Interface::address_state`], [`InterfaceStats::address_conflicts`]).
+    /// Off by default: the address is used (and announced) at once.
+    pub probe_address: bool,
 }
 
 impl InterfaceConfig {
@@ -180,6 +188,7 @@ impl InterfaceConfig {
             max_pings: 1024,
             ping_timeout: Duration::from_secs(30),
             max_local_queue: 256,
+            probe_address: false,
         }
     }
 }
@@ -351,6 +360,9 @@ pub struct Interface {
     /// Emptied buffers of `local`, reused so a busy loopback conversation
     /// does not allocate per datagram.
     local_spare: Vec<Vec<u8>>,
+    /// Whether the address may be used yet (see
+    /// [`InterfaceConfig::probe_address`]).
+    address_state: AddressState,
 }
 
 use icmp::TokenBucket;
@@ -400,6 +412,7 @@ impl Interface {
             max_pings,
             ping_timeout,
             max_local_queue,
+            probe_address,
         } = config;
         if !(MIN_MTU..=MAX_DATAGRAM).contains(&mtu) {
             return Err(ConfigError::BadMtu { mtu });
@@ -440,7 +453,16 @@ impl Interface {
             routes.set_default_gateway(gw);
         }
         let mut arp = ArpCache::new(arp, mac);
-        arp.add_address(now, ip);
+        if probe_address {
+            // RFC 5227: wait a random time up to PROBE_WAIT first, so
+            // hosts powered up together do not probe in step.
+            let wait = Duration::from_micros(
+                SplitMix64::new(seed ^ 0x5227).below(strata_arp::cache::PROBE_WAIT.total_micros()),
+            );
+            arp.probe_address(now, ip, wait);
+        } else {
+            arp.add_address(now, ip);
+        }
         if !dns_servers.is_empty() {
             // The servers given here complete (or create) the resolver's
             // configuration; servers already listed there stay first.
@@ -453,7 +475,9 @@ impl Interface {
             }
         }
         let mut sockets = Sockets::new(sockets, Box::new(SplitMix64::new(seed)));
-        sockets.set_addresses(&[ip]);
+        if !probe_address {
+            sockets.set_addresses(&[ip]);
+        }
         if let Some(b) = subnet_broadcast {
             sockets.set_broadcast_addresses(&[b]);
         }
@@ -482,6 +506,11 @@ impl Interface {
             local: VecDeque::new(),
             max_local_queue: max_local_queue.max(1),
             local_spare: Vec::new(),
+            address_state: if probe_address {
+                AddressState::Probing
+            } else {
+                AddressState::Usable
+            },
         })
     }
 
@@ -601,7 +630,9 @@ impl Interface {
         if payload.len() > MAX_DATAGRAM - IPV4_HEADER_LEN - icmp_header_len() {
             return Err(PingError::TooLong);
         }
-        if self.routes.lookup(dst).is_none() && !self.is_broadcast(dst) && !self.is_local(dst) {
+        if self.address_state != AddressState::Usable
+            || (self.routes.lookup(dst).is_none() && !self.is_broadcast(dst) && !self.is_local(dst))
+        {
             return Err(PingError::NoRoute);
         }
         self.pinger.register(now, dst, ident, seq, payload)?;
@@ -734,8 +765,9 @@ impl Interface {
         let src = packet.src();
         let dst = packet.dst();
         let broadcast = self.is_broadcast(dst);
-        if dst != self.cidr.address && !broadcast {
+        if (dst != self.cidr.address && !broadcast) || self.address_state != AddressState::Usable {
             // 127.0.0.0/8 never comes from a wire (RFC 1122 §3.2.1.3).
+            // Until its address is usable the host takes no IPv4 at all.
             if dst.is_loopback() {
                 self.stats.rx_drop_martian += 1;
             } else {
@@ -1050,6 +1082,9 @@ impl Interface {
             fired = true;
         }
         while let Some(event) = self.arp.poll_event() {
+            if !matches!(event, ArpEvent::Unreachable { .. }) {
+                self.address_event(&event);
+            }
             if let ArpEvent::Unreachable { ip, dropped } = event {
                 self.stats.tx_drop_neighbour_unreachable += dropped.len() as u64;
                 self.sockets.neighbour_unreachable(now, ip);

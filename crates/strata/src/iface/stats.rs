@@ -54,7 +54,8 @@ pub struct InterfaceStats {
     /// Dropped: IPv4 header checksum mismatch.
     pub rx_drop_ipv4_checksum: u64,
     /// Dropped: addressed to an IPv4 address that is not ours (a host does
-    /// not forward).
+    /// not forward), or anything at all while the address is still being
+    /// probed or was found in use elsewhere.
     pub rx_drop_other_ip: u64,
     /// Dropped: a source address no host may use (broadcast, multicast,
     /// loopback, or one of ours arriving from outside), or a loopback
@@ -123,6 +124,9 @@ pub struct InterfaceStats {
     /// Datagrams to this host itself dropped because the loopback queue
     /// was full.
     pub tx_drop_local_queue_full: u64,
+    /// Times the address was found in use by another host while probing
+    /// it (RFC 5227), so it was not used.
+    pub address_conflicts: u64,
 }
 
 impl InterfaceStats {
