@@ -24,6 +24,12 @@ const MAX_ARP: usize = 16;
 const ARP_QUEUE: usize = 4;
 const MAX_REASSEMBLY: usize = 64 * 1024;
 const MAX_OUT: usize = 32;
+const MAX_LOCAL: usize = 16;
+
+/// This host as a destination: its own address, or 127.0.0.1.
+fn me(lo: bool) -> Ipv4Addr {
+    if lo { Ipv4Addr::LOCALHOST } else { OURS }
+}
 
 /// A neighbour on the subnet: 198.18.0.x with MAC 02:00:00:00:01:x.
 fn neighbour(x: u8) -> (Ipv4Addr, MacAddress) {
@@ -33,6 +39,8 @@ fn neighbour(x: u8) -> (Ipv4Addr, MacAddress) {
 #[derive(Arbitrary, Debug)]
 enum Dst {
     Us,
+    /// 127.x.y.z from the wire: a martian.
+    Loopback([u8; 3]),
     SubnetBroadcast,
     Broadcast,
     Other([u8; 4]),
@@ -74,6 +82,11 @@ enum Op {
     Accept { socket: u8 },
     Close { socket: u8 },
     Ping { to: u8, seq: u16, len: u16 },
+    /// The host talking to itself (its own address, or 127.x.y.z with
+    /// `lo`), through the loopback queue.
+    TcpConnectSelf { port: u16, lo: bool },
+    UdpSendToSelf { socket: u8, port: u16, len: u16, lo: bool },
+    PingSelf { seq: u16, len: u16, lo: bool },
     /// Let the output drain (or not: the device queue then fills).
     Drain,
 }
@@ -169,11 +182,23 @@ impl World {
         assert_eq!(stats.rx_frames, stats.rx_frames_accounted(), "{stats:?}");
         let out = self.host.output_queue_len();
         assert!(out <= MAX_OUT, "{out} datagrams in the output queue");
+        let local = self.host.local_queue_len();
+        assert!(local <= MAX_LOCAL, "{local} datagrams in the loopback queue");
     }
 }
 
-fuzz_target!(|ops: Vec<Op>| {
+/// The operations, and whether the host probes its address first (RFC
+/// 5227): then frames from the wire may end the probing in a conflict.
+#[derive(Arbitrary, Debug)]
+struct Input {
+    probe: bool,
+    ops: Vec<Op>,
+}
+
+fuzz_target!(|input: Input| {
+    let Input { probe, ops } = input;
     let mut config = InterfaceConfig::new(OUR_MAC, "198.18.0.2/24".parse().unwrap());
+    config.probe_address = probe;
     config.gateway = Some(Ipv4Addr::new(198, 18, 0, 1));
     config.sockets.max_sockets = MAX_SOCKETS;
     config.arp.max_entries = MAX_ARP;
@@ -181,6 +206,7 @@ fuzz_target!(|ops: Vec<Op>| {
     config.reassembly.max_total = MAX_REASSEMBLY;
     config.reassembly.max_per_source = MAX_REASSEMBLY / 4;
     config.max_output_queue = MAX_OUT;
+    config.max_local_queue = MAX_LOCAL;
     let Ok(host) = Interface::new(config) else { return };
     let (dev, peer) = memory::pair_with(memory::MemoryConfig { mtu: 1500, queue_len: 64 });
     let mut w = World { host, dev, peer, now: Instant::ZERO, fds: Vec::new() };
@@ -192,6 +218,7 @@ fuzz_target!(|ops: Vec<Op>| {
                 let (src, src_mac) = neighbour(from);
                 let dst = match dst {
                     Dst::Us => OURS,
+                    Dst::Loopback([a, b, c]) => Ipv4Addr::new(127, a, b, c),
                     Dst::SubnetBroadcast => Ipv4Addr::new(198, 18, 0, 255),
                     Dst::Broadcast => Ipv4Addr::BROADCAST,
                     Dst::Other(o) => Ipv4Addr::from(o),
@@ -303,6 +330,26 @@ fuzz_target!(|ops: Vec<Op>| {
                 let now = w.now;
                 let data = vec![0x11; usize::from(len) % 4000];
                 let _ = w.host.ping(now, neighbour(to).0, 1, seq, &data);
+            }
+            Op::TcpConnectSelf { port, lo } => {
+                let now = w.now;
+                let s = w.host.sockets();
+                if let Ok(fd) = s.socket(SocketKind::Stream) {
+                    let _ = s.connect(now, fd, SocketAddrV4::new(me(lo), port));
+                    w.fds.push(fd);
+                }
+            }
+            Op::UdpSendToSelf { socket, port, len, lo } => {
+                if let Some(fd) = w.fd(socket) {
+                    let data = vec![0x3c; usize::from(len) % 9000];
+                    let now = w.now;
+                    let _ = w.host.sockets().send_to(now, fd, &data, SocketAddrV4::new(me(lo), port));
+                }
+            }
+            Op::PingSelf { seq, len, lo } => {
+                let now = w.now;
+                let data = vec![0x22; usize::from(len) % 4000];
+                let _ = w.host.ping(now, me(lo), 2, seq, &data);
             }
             Op::Drain => while w.peer.receive(w.now, |_| ()).is_some() {},
         }

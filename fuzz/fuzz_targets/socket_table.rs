@@ -262,7 +262,14 @@ libfuzzer_sys::fuzz_target!(|data: &[u8]| {
                     6 => SocketOption::ReuseAddr(value & 1 == 1),
                     _ => SocketOption::Linger((value & 1 == 1).then(|| Duration::from_millis(u64::from(value >> 1)))),
                 };
-                let _ = side.s.set_option(fd, opt);
+                // Half the calls give the time (keepalive on a live
+                // connection restarts its timer from it), half leave the
+                // table to use the last time it saw.
+                if which & 8 == 0 {
+                    let _ = side.s.set_option(fd, opt);
+                } else {
+                    let _ = side.s.set_option_at(now, fd, opt);
+                }
             }
             Op::Poll { b: on_b, fd } => {
                 let side = if on_b { &mut b } else { &mut a };

@@ -46,6 +46,14 @@
 //!   of our addresses raises [`ArpEvent::Conflict`], and we defend the
 //!   address with one announcement at most every [`DEFEND_INTERVAL`]
 //!   (RFC 5227 §2.4 (b)).
+//! - **Probing before use** (opt-in, [`ArpCache::probe_address`]): an
+//!   address can be checked first (RFC 5227 §2.1): [`PROBE_NUM`] probes
+//!   from 0.0.0.0, then [`ANNOUNCE_WAIT`] of silence, and only then is it
+//!   ours ([`ArpEvent::AddressClaimed`], announcements as above). Any ARP
+//!   packet from another host with it as sender, or another host's probe
+//!   for it, during that time ends the attempt
+//!   ([`ArpEvent::ProbeConflict`]): the address is not taken. While
+//!   probing, requests for it are not answered.
 //! - **Bounded memory**: at most [`CacheConfig::max_entries`] dynamic
 //!   entries (static ones are configuration and not counted); when full, a
 //!   new neighbour evicts an old one chosen by a CLOCK sweep (idle entries
@@ -199,6 +207,18 @@ pub const ANNOUNCE_INTERVAL: Duration = Duration::from_secs(2);
 /// Shortest time between two announcements defending an address against a
 /// conflicting host (RFC 5227 `DEFEND_INTERVAL`).
 pub const DEFEND_INTERVAL: Duration = Duration::from_secs(10);
+/// Longest wait before the first probe (RFC 5227 `PROBE_WAIT`); the
+/// caller picks the actual wait, at random, so hosts that power up
+/// together do not probe in step.
+pub const PROBE_WAIT: Duration = Duration::from_secs(1);
+/// Probes sent before an address is claimed (RFC 5227 `PROBE_NUM`).
+pub const PROBE_NUM: u32 = 3;
+/// Time between probes: RFC 5227 asks for a random time between
+/// `PROBE_MIN` (1 s) and `PROBE_MAX` (2 s); the cache uses the middle.
+pub const PROBE_INTERVAL: Duration = Duration::from_millis(1500);
+/// Silence after the last probe before the address is claimed (RFC 5227
+/// `ANNOUNCE_WAIT`).
+pub const ANNOUNCE_WAIT: Duration = Duration::from_secs(2);
 /// ARP replies and announcements held for [`ArpCache::poll_transmit`];
 /// beyond this they are dropped (and counted), since a host that does not
 /// drain them is flooded anyway and the askers retry.
@@ -314,6 +334,20 @@ pub enum ArpEvent {
         /// The other host's hardware address.
         mac: MacAddress,
     },
+    /// An address being probed ([`ArpCache::probe_address`]) is in use
+    /// (or being probed) by another host: it was not taken.
+    ProbeConflict {
+        /// The address.
+        ip: Ipv4Addr,
+        /// The other host's hardware address.
+        mac: MacAddress,
+    },
+    /// An address being probed drew no conflict: it is ours now
+    /// (requests for it are answered, its announcements go out).
+    AddressClaimed {
+        /// The address.
+        ip: Ipv4Addr,
+    },
 }
 
 /// [`ArpCache::enqueue`] refused a datagram: the neighbour's queue is full
@@ -364,6 +398,10 @@ pub struct CacheStats {
     pub control_dropped: u64,
     /// Events discarded, oldest first, because the host did not poll them.
     pub events_dropped: u64,
+    /// RFC 5227 probes sent for addresses not yet ours.
+    pub probes: u64,
+    /// Addresses given up because another host used or probed them.
+    pub probe_conflicts: u64,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -422,6 +460,7 @@ impl Entry {
 enum TimerKind {
     Neighbour,
     Announce,
+    Probe,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
@@ -430,6 +469,15 @@ struct Timer {
     ip: Ipv4Addr,
     kind: TimerKind,
     id: u64,
+}
+
+/// An address being probed before use.
+#[derive(Debug)]
+struct Candidate {
+    id: u64,
+    /// Probes still to send; at zero the next timer claims the address.
+    probes_left: u32,
+    next: Instant,
 }
 
 #[derive(Debug)]
@@ -534,6 +582,8 @@ pub struct ArpCache {
     /// Our addresses in the order added; the first is the source of our
     /// requests.
     address_order: Vec<Ipv4Addr>,
+    /// Addresses being probed before use.
+    probing: Map<Ipv4Addr, Candidate>,
     work: Work,
 }
 
@@ -550,6 +600,7 @@ impl ArpCache {
             next_id: 0,
             addresses: Map::default(),
             address_order: Vec::new(),
+            probing: Map::new(),
             work: Work {
                 timers: BinaryHeap::new(),
                 ring: VecDeque::new(),
@@ -587,6 +638,7 @@ impl ArpCache {
         if !is_unicast(ip) {
             return;
         }
+        self.probing.remove(&ip);
         self.remove_entry(ip);
         let id = self.fresh_id();
         let next_announce = (ANNOUNCE_NUM > 1).then(|| now + ANNOUNCE_INTERVAL);
@@ -616,11 +668,50 @@ impl ArpCache {
         }
     }
 
-    /// Stops treating `ip` as ours: no more answers or announcements for it.
+    /// Stops treating `ip` as ours: no more answers or announcements for it
+    /// (and stops probing it).
     pub fn remove_address(&mut self, ip: Ipv4Addr) {
+        self.probing.remove(&ip);
         if self.addresses.remove(&ip).is_some() {
             self.address_order.retain(|a| *a != ip);
         }
+    }
+
+    /// Checks that `ip` is free before taking it (RFC 5227 §2.1): the
+    /// first probe goes out after `wait` (capped at [`PROBE_WAIT`]; pick it
+    /// at random), [`PROBE_NUM`] in all [`PROBE_INTERVAL`] apart, and
+    /// [`ANNOUNCE_WAIT`] after the last one the address becomes ours as
+    /// with [`ArpCache::add_address`], reported as
+    /// [`ArpEvent::AddressClaimed`]. Another host using or probing the
+    /// address meanwhile ends the attempt with [`ArpEvent::ProbeConflict`].
+    /// An address already ours, or not unicast, is left alone; probing one
+    /// again starts over.
+    pub fn probe_address(&mut self, now: Instant, ip: Ipv4Addr, wait: Duration) {
+        if !is_unicast(ip) || self.addresses.contains_key(&ip) {
+            return;
+        }
+        let id = self.fresh_id();
+        let next = now + wait.min(PROBE_WAIT);
+        self.probing.insert(
+            ip,
+            Candidate {
+                id,
+                probes_left: PROBE_NUM,
+                next,
+            },
+        );
+        self.push_timer(Timer {
+            at: next,
+            ip,
+            kind: TimerKind::Probe,
+            id,
+        });
+    }
+
+    /// Whether `ip` is being probed (not ours yet, no conflict so far).
+    #[must_use]
+    pub fn is_probing(&self, ip: Ipv4Addr) -> bool {
+        self.probing.contains_key(&ip)
     }
 
     /// Whether `ip` is one of our addresses.
@@ -651,6 +742,9 @@ impl ArpCache {
             return;
         }
         if packet.sender_mac == self.our_mac {
+            return;
+        }
+        if !self.probing.is_empty() && self.probe_conflict(packet) {
             return;
         }
         let sender = packet.sender_ip;
@@ -993,6 +1087,7 @@ impl ArpCache {
             match timer.kind {
                 TimerKind::Neighbour => self.fire_neighbour(now, timer),
                 TimerKind::Announce => self.fire_announce(now, timer),
+                TimerKind::Probe => self.fire_probe(now, timer),
             }
         }
         self.tidy();
@@ -1196,6 +1291,56 @@ impl ArpCache {
         }
     }
 
+    /// RFC 5227 §2.1.1: while probing, a packet from another host with the
+    /// address as sender (it uses it), or a probe for it (it wants it
+    /// too), means we must not take it. Returns whether it was such a
+    /// conflict.
+    fn probe_conflict(&mut self, packet: &Repr) -> bool {
+        let ip = if self.probing.contains_key(&packet.sender_ip) {
+            packet.sender_ip
+        } else if packet.operation == Operation::REQUEST
+            && packet.sender_ip.is_unspecified()
+            && self.probing.contains_key(&packet.target_ip)
+        {
+            packet.target_ip
+        } else {
+            return false;
+        };
+        self.probing.remove(&ip);
+        self.work.stats.probe_conflicts += 1;
+        self.work.event(ArpEvent::ProbeConflict {
+            ip,
+            mac: packet.sender_mac,
+        });
+        true
+    }
+
+    fn fire_probe(&mut self, now: Instant, timer: Timer) {
+        let Some(candidate) = self.probing.get_mut(&timer.ip) else {
+            return;
+        };
+        if candidate.id != timer.id || candidate.next != timer.at {
+            return;
+        }
+        if candidate.probes_left == 0 {
+            self.probing.remove(&timer.ip);
+            self.add_address(now, timer.ip);
+            self.work.event(ArpEvent::AddressClaimed { ip: timer.ip });
+            return;
+        }
+        candidate.probes_left -= 1;
+        candidate.next = now
+            + if candidate.probes_left > 0 {
+                PROBE_INTERVAL
+            } else {
+                ANNOUNCE_WAIT
+            };
+        let at = candidate.next;
+        self.work.stats.probes += 1;
+        self.work.control(Repr::probe(self.our_mac, timer.ip));
+        self.push_timer(Timer { at, ..timer });
+    }
+
     fn push_timer(&mut self, timer: Timer) {
         self.work.timers.push(Reverse(timer));
         self.compact_timers();
@@ -1211,7 +1356,7 @@ impl ArpCache {
     /// Rebuilds the heap from the live deadlines once stale items outnumber
     /// them: O(n) after at least n stale pushes, so amortised O(1).
     fn compact_timers(&mut self) {
-        let live = self.entries.len() + self.addresses.len();
+        let live = self.entries.len() + self.addresses.len() + self.probing.len();
         if self.work.timers.len() <= live.saturating_mul(2) + 64 {
             return;
         }
@@ -1236,6 +1381,14 @@ impl ArpCache {
                     id: ours.id,
                 }));
             }
+        }
+        for (ip, candidate) in &self.probing {
+            heap.push(Reverse(Timer {
+                at: candidate.next,
+                ip: *ip,
+                kind: TimerKind::Probe,
+                id: candidate.id,
+            }));
         }
         self.work.timers = BinaryHeap::from(heap);
     }

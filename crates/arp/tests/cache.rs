@@ -836,3 +836,96 @@ fn linux_capture_our_announcement_is_byte_identical() {
     other.handle(ms(1), &notify);
     assert_eq!(other.state(LINUX_2), None);
 }
+
+const NEW: Ipv4Addr = Ipv4Addr::new(198, 18, 0, 50);
+
+/// A cache with no address that starts probing NEW at 0 with a 300 ms
+/// initial wait.
+fn prober() -> ArpCache {
+    let mut cache = ArpCache::new(CacheConfig::default(), OURS);
+    cache.probe_address(ms(0), NEW, Duration::from_millis(300));
+    assert!(cache.is_probing(NEW));
+    assert!(!cache.is_our_address(NEW));
+    assert!(drain(&mut cache, ms(0)).is_empty());
+    cache
+}
+
+#[test]
+fn a_probed_address_is_claimed_after_three_silent_probes() {
+    let mut cache = prober();
+    // Requests for it are not answered while it is tentative.
+    cache.handle(ms(100), &Repr::request(PEER_A, A, NEW));
+    assert!(drain(&mut cache, ms(100)).is_empty());
+    let sent = advance_all(&mut cache, ms(0), ms(10_000));
+    let probe = ArpTransmit::Arp(Repr::probe(OURS, NEW));
+    let announce = ArpTransmit::Arp(Repr::gratuitous(OURS, NEW));
+    // Probes at 0.3, 1.8 and 3.3 s; claimed 2 s after the last, then the
+    // two announcements 2 s apart.
+    assert_eq!(
+        sent,
+        vec![
+            (ms(300), probe.clone()),
+            (ms(1_800), probe.clone()),
+            (ms(3_300), probe),
+            (ms(5_300), announce.clone()),
+            (ms(7_300), announce),
+        ]
+    );
+    assert_eq!(
+        events(&mut cache),
+        vec![ArpEvent::AddressClaimed { ip: NEW }]
+    );
+    assert!(cache.is_our_address(NEW));
+    assert!(!cache.is_probing(NEW));
+    assert_eq!(cache.stats().probes, 3);
+    assert_eq!(cache.stats().probe_conflicts, 0);
+    // Now it is answered.
+    cache.handle(ms(10_000), &Repr::request(PEER_A, A, NEW));
+    assert_eq!(
+        drain(&mut cache, ms(10_000)),
+        vec![ArpTransmit::Arp(Repr::reply_to(
+            &Repr::request(PEER_A, A, NEW),
+            OURS
+        ))]
+    );
+}
+
+#[test]
+fn a_host_using_the_address_stops_the_probing() {
+    let mut cache = prober();
+    let sent = advance_all(&mut cache, ms(0), ms(1_000));
+    assert_eq!(sent.len(), 1);
+    // The owner answers our probe.
+    cache.handle(ms(1_001), &Repr::reply_to(&Repr::probe(OURS, NEW), OTHER));
+    assert_eq!(
+        events(&mut cache),
+        vec![ArpEvent::ProbeConflict {
+            ip: NEW,
+            mac: OTHER
+        }]
+    );
+    assert!(!cache.is_probing(NEW));
+    assert!(advance_all(&mut cache, ms(1_001), ms(20_000)).is_empty());
+    assert!(!cache.is_our_address(NEW));
+    assert_eq!(cache.stats().probe_conflicts, 1);
+}
+
+#[test]
+fn another_hosts_probe_for_the_same_address_stops_ours() {
+    let mut cache = prober();
+    advance_all(&mut cache, ms(0), ms(2_000));
+    // Our own probe echoed back (same MAC) is no conflict.
+    cache.handle(ms(2_000), &Repr::probe(OURS, NEW));
+    assert!(cache.is_probing(NEW));
+    // Someone else's is (RFC 5227 §2.1.1).
+    cache.handle(ms(2_100), &Repr::probe(OTHER, NEW));
+    assert_eq!(
+        events(&mut cache),
+        vec![ArpEvent::ProbeConflict {
+            ip: NEW,
+            mac: OTHER
+        }]
+    );
+    assert!(advance_all(&mut cache, ms(2_100), ms(20_000)).is_empty());
+    assert!(!cache.is_our_address(NEW));
+}

@@ -123,7 +123,7 @@ impl Driver {
     }
 
     fn step(&mut self, input: &mut Input<'_>) -> Option<()> {
-        match input.byte()? % 12 {
+        match input.byte()? % 13 {
             0 => {
                 let repr = Repr {
                     operation: input.pick(&OPERATIONS)?,
@@ -170,6 +170,11 @@ impl Driver {
             10 => {
                 let _ = self.cache.remove(input.pick(&IPS)?);
             }
+            11 => {
+                let ip = input.pick(&IPS)?;
+                let wait = Duration::from_millis(u64::from(input.byte()?) * 8);
+                self.cache.probe_address(self.now, ip, wait);
+            }
             _ => while self.transmit() {},
         }
         self.events();
@@ -210,6 +215,16 @@ impl Driver {
 
     fn events(&mut self) {
         while let Some(event) = self.cache.poll_event() {
+            match &event {
+                ArpEvent::AddressClaimed { ip } => {
+                    assert!(self.cache.is_our_address(*ip), "claimed {ip} is not ours");
+                }
+                ArpEvent::ProbeConflict { ip, mac } => {
+                    assert!(!self.cache.is_probing(*ip), "{ip} still probed");
+                    assert_ne!(*mac, OUR_MAC, "our own packet taken for a conflict");
+                }
+                _ => {}
+            }
             if let ArpEvent::Unreachable { ip, dropped } = event {
                 for packet in dropped {
                     let id = u64::from_be_bytes(packet.try_into().unwrap());

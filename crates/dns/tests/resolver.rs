@@ -1287,3 +1287,97 @@ fn resolv_conf_drives_the_resolver() {
         Err(ResolveError::TimedOut { tries: 2, .. })
     ));
 }
+
+fn source_port(t: &Transmit) -> u16 {
+    match t.transport {
+        Transport::Udp { source_port } => source_port,
+        Transport::Tcp { .. } => panic!("expected UDP"),
+    }
+}
+
+#[test]
+fn port_unreachable_moves_to_the_next_server_at_once() {
+    let mut sim = Sim::new(config(&[S1, S2]));
+    let q = sim.lookup("fast.test.", LookupKind::Record(RecordType::A));
+    let first = sim.one_send();
+    assert_eq!(first.server, addr(S1));
+    // An error about another port, or from another server, is not ours.
+    assert!(
+        !sim.r
+            .handle_udp_unreachable(sim.now, addr(S1), source_port(&first) ^ 1)
+    );
+    assert!(
+        !sim.r
+            .handle_udp_unreachable(sim.now, addr(S2), source_port(&first))
+    );
+    assert!(sim.sends().is_empty());
+    // Nothing listens on S1: S2 is asked at once, no timeout waited.
+    sim.advance(Duration::from_millis(5));
+    assert!(
+        sim.r
+            .handle_udp_unreachable(sim.now, addr(S1), source_port(&first))
+    );
+    let second = sim.one_send();
+    assert_eq!(second.server, addr(S2));
+    assert!(!sim.r.wants_port(source_port(&first)));
+    assert_eq!(
+        sim.r.poll_timeout(),
+        Some(Instant::from_millis(5) + Duration::from_secs(1))
+    );
+    sim.deliver(
+        &second,
+        &respond(&second, Rcode::NOERROR, &[Rr::A("fast.test", 60, A1)]),
+    );
+    assert_eq!(sim.one_event(q).unwrap().addresses, vec![IpAddr::V4(A1)]);
+    let stats = sim.r.stats();
+    assert_eq!((stats.unreachable, stats.timeouts), (1, 0));
+}
+
+#[test]
+fn port_unreachable_from_every_try_is_refused_without_waiting() {
+    let mut sim = Sim::new(config(&[S1]));
+    let q = sim.lookup("nobody.test.", LookupKind::Record(RecordType::A));
+    // One server, two attempts: each refused as soon as it is sent.
+    for _ in 0..2 {
+        let t = sim.one_send();
+        assert!(
+            sim.r
+                .handle_udp_unreachable(sim.now, t.server, source_port(&t))
+        );
+    }
+    assert!(sim.sends().is_empty());
+    let err = sim.one_event(q).unwrap_err();
+    assert_eq!(
+        err,
+        ResolveError::Refused {
+            name: "nobody.test".into()
+        }
+    );
+    assert_eq!(sim.now, Instant::ZERO);
+    assert_eq!(sim.r.poll_timeout(), None);
+    assert_eq!(sim.r.stats().unreachable, 2);
+}
+
+#[test]
+fn port_unreachable_about_an_older_attempt_does_not_cut_the_current_one() {
+    let mut sim = Sim::new(config(&[S1, S2]));
+    let q = sim.lookup("slow.test.", LookupKind::Record(RecordType::A));
+    let first = sim.one_send();
+    sim.fire();
+    let second = sim.one_send();
+    assert_eq!(second.server, addr(S2));
+    // A late error about the first try: that attempt is forgotten, but the
+    // second keeps its timer.
+    let deadline = sim.r.poll_timeout();
+    assert!(
+        sim.r
+            .handle_udp_unreachable(sim.now, addr(S1), source_port(&first))
+    );
+    assert!(sim.sends().is_empty());
+    assert_eq!(sim.r.poll_timeout(), deadline);
+    sim.deliver(
+        &second,
+        &respond(&second, Rcode::NOERROR, &[Rr::A("slow.test", 60, A1)]),
+    );
+    assert_eq!(sim.one_event(q).unwrap().addresses, vec![IpAddr::V4(A1)]);
+}

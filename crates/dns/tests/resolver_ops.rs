@@ -147,6 +147,12 @@ enum Op {
     Cancel {
         which: u8,
     },
+    /// An ICMP port unreachable about the `to`-th query (if it went over
+    /// UDP); with `wrong`, about another server or source port.
+    Unreachable {
+        to: u8,
+        wrong: u8,
+    },
 }
 
 struct Driver {
@@ -448,6 +454,26 @@ impl Driver {
                 if let Some(at) = self.r.poll_timeout() {
                     self.now = self.now.max(at);
                     self.r.handle_timeout(self.now);
+                }
+            }
+            Op::Unreachable { to, wrong } => {
+                if let Some(t) = pick_recent(&self.sent, *to).cloned()
+                    && let Transport::Udp { source_port } = t.transport
+                {
+                    let (server, port) = match wrong % 4 {
+                        1 => (
+                            SocketAddr::new(IpAddr::from([198, 18, 0, 66]), 53),
+                            source_port,
+                        ),
+                        2 => (t.server, source_port.wrapping_add(1)),
+                        _ => (t.server, source_port),
+                    };
+                    let waiting = self.r.wants_port(port);
+                    let hit = self.r.handle_udp_unreachable(self.now, server, port);
+                    assert!(!hit || waiting, "an error matched a port nobody waits on");
+                    if server != t.server {
+                        assert!(!hit, "an error from another server was used");
+                    }
                 }
             }
             Op::Cancel { which } => {

@@ -308,6 +308,7 @@ impl Sockets {
     /// [`Error::PermissionDenied`] (UDP to a broadcast address without
     /// [`SocketOption::Broadcast`]).
     pub fn connect(&mut self, now: Instant, fd: Fd, addr: SocketAddrV4) -> Result<(), Error> {
+        self.saw(now);
         let (h, s) = self.by_fd_mut(fd)?;
         if s.kind == SocketKind::Datagram {
             return self.connect_udp(h, addr);
@@ -441,6 +442,7 @@ impl Sockets {
     /// error of a connected datagram socket (ICMP port unreachable gives
     /// [`Error::ConnectionRefused`]), or as [`Sockets::send_to`].
     pub fn send(&mut self, now: Instant, fd: Fd, data: &[u8]) -> Result<usize, Error> {
+        self.saw(now);
         let (h, s) = self.by_fd_mut(fd)?;
         match &mut s.proto {
             Proto::Udp(_) => {
@@ -620,6 +622,7 @@ impl Sockets {
     /// # Errors
     /// [`Error::NotConnected`] on a socket that is not connected.
     pub fn shutdown(&mut self, now: Instant, fd: Fd, how: Shutdown) -> Result<(), Error> {
+        self.saw(now);
         let (h, s) = self.by_fd_mut(fd)?;
         let read = matches!(how, Shutdown::Read | Shutdown::Both);
         let write = matches!(how, Shutdown::Write | Shutdown::Both);
@@ -654,6 +657,7 @@ impl Sockets {
     /// # Errors
     /// [`Error::BadDescriptor`].
     pub fn close(&mut self, now: Instant, fd: Fd) -> Result<(), Error> {
+        self.saw(now);
         let (h, _) = self.by_fd(fd)?;
         self.release_fd(fd);
         let deadline = self.orphan_deadline(now);
@@ -699,34 +703,61 @@ impl Sockets {
     /// socket for the connections it accepts. On a live connection,
     /// `NoDelay` and the buffer sizes change at once (turning Nagle off
     /// sends a held segment at the next poll; a buffer never shrinks below
-    /// the bytes it holds or the window already advertised). Changing the
-    /// keepalive of a live connection (its timer needs the time, which this
-    /// call does not take), or any connection setting of a listening
-    /// socket, fails with [`Error::Unsupported`]; setting the value it
-    /// already has succeeds.
+    /// the bytes it holds or the window already advertised). Changing any
+    /// connection setting of a listening socket fails with
+    /// [`Error::Unsupported`]; setting the value it already has succeeds.
+    ///
+    /// Turning keepalive on or off, or changing its idle time, on a live
+    /// connection restarts its keepalive timer (and forgets unanswered
+    /// probes); setting the idle time it already has changes nothing. The
+    /// timer restarts from a time: this call uses
+    /// [`Sockets::last_now`], the latest time the table was handed (its
+    /// last poll, timer run or `connect`/`send`/`shutdown`/`close`). If
+    /// the host slept since, that time is stale and the first probe comes
+    /// early by as long as it slept. Use [`Sockets::set_option_at`] to give
+    /// the time exactly.
     ///
     /// # Errors
-    /// [`Error::InvalidInput`] for TTL 0 or a zero buffer size,
-    /// [`Error::Unsupported`] as above or for an option that does not apply
-    /// to the socket's kind.
+    /// [`Error::InvalidInput`] for TTL 0 or a zero buffer size or
+    /// keepalive time, [`Error::Unsupported`] as above or for an option
+    /// that does not apply to the socket's kind.
     pub fn set_option(&mut self, fd: Fd, opt: SocketOption) -> Result<(), Error> {
+        let now = self.clock;
+        self.set_option_at(now, fd, opt)
+    }
+
+    /// [`Sockets::set_option`] at time `now`: a live connection's keepalive
+    /// timer (the only option that needs a time) restarts from `now`, and
+    /// the first probe goes out after `now` plus the idle time if nothing
+    /// is heard before.
+    ///
+    /// # Errors
+    /// As [`Sockets::set_option`].
+    pub fn set_option_at(&mut self, now: Instant, fd: Fd, opt: SocketOption) -> Result<(), Error> {
+        self.saw(now);
         let (h, s) = self.by_fd_mut(fd)?;
         let stream = s.kind == SocketKind::Stream;
-        // A live connection takes Nagle and buffer changes through its own
-        // setters; the keepalive it was made with, and what a listener
-        // gives its future connections, cannot change any more.
+        // A live connection takes Nagle, keepalive and buffer changes
+        // through its own setters; what a listener gives its future
+        // connections cannot change any more.
         let live = match &s.proto {
             Proto::Listener(l) => Some(l.config().connection),
             _ => None,
         };
         let keepalive_fixed = match &s.proto {
-            Proto::Tcp(c) => Some(c.config().keepalive.map(|k| k.idle)),
             Proto::Listener(l) => Some(l.config().connection.keepalive.map(|k| k.idle)),
             _ => None,
         };
         if let Proto::Tcp(c) = &mut s.proto {
             match opt {
                 SocketOption::NoDelay(v) => c.set_nagle(!v),
+                // Setting the value it has leaves the timer alone, as
+                // setsockopt(2) with an unchanged value would.
+                SocketOption::KeepAlive(v)
+                    if v != Some(Duration::ZERO) && c.config().keepalive.map(|k| k.idle) != v =>
+                {
+                    c.set_keepalive(now, v).map_err(|_| Error::InvalidInput)?;
+                }
                 SocketOption::SendBuffer(n) if n > 0 && n <= strata_tcp::connection::MAX_BUFFER => {
                     c.set_send_buffer(n).map_err(|_| Error::InvalidInput)?;
                 }

@@ -23,7 +23,7 @@ use crate::error::Error;
 use crate::net::emit_udp;
 use crate::ports::{Binding, Transport};
 use crate::table::{Handle, Owner, Proto, Socket, slot_socket_mut};
-use crate::types::{Lookup, SocketKind, Transmit, TransmitPoll};
+use crate::types::{IcmpError, IcmpErrorKind, Lookup, SocketKind, Transmit, TransmitPoll};
 
 /// The resolver's randomness (query IDs, source ports): SipHash-2-4 in
 /// counter mode under a key drawn from the table's source, so the resolver
@@ -335,6 +335,30 @@ impl Sockets {
             r.handle_udp(now, SocketAddr::V4(from), port, payload);
         }
         self.drain_dns();
+    }
+
+    /// An ICMP error about a UDP datagram: if it says nothing listens
+    /// where one of the resolver's queries went (port or protocol
+    /// unreachable), that try fails now. Returns whether it concerned the
+    /// resolver.
+    pub(crate) fn dns_icmp(&mut self, now: Instant, error: &IcmpError) -> bool {
+        if !matches!(
+            error.kind,
+            IcmpErrorKind::PortUnreachable | IcmpErrorKind::ProtocolUnreachable
+        ) || !self.dns.wants_port(error.local.port())
+        {
+            return false;
+        }
+        self.dns.now = now;
+        let Some(r) = self.dns.resolver.as_mut() else {
+            return false;
+        };
+        let hit = r.handle_udp_unreachable(now, SocketAddr::V4(error.remote), error.local.port());
+        if hit {
+            self.stats.icmp_errors += 1;
+            self.drain_dns();
+        }
+        hit
     }
 
     pub(crate) fn dns_timeout(&mut self, now: Instant) {

@@ -34,10 +34,11 @@
 //!
 //! # Live settings
 //!
-//! `TCP_NODELAY` and the buffer sizes change on a live connection at once;
-//! its keepalive is taken when it is made (changing it later gives
-//! [`Error::Unsupported`]), as are the settings a listener gives the
-//! connections it accepts. "Fragmentation needed" lowers the send MSS of
+//! `TCP_NODELAY`, keepalive and the buffer sizes change on a live
+//! connection at once (keepalive restarts its timer from
+//! [`Sockets::last_now`], or from the time given to
+//! [`Sockets::set_option_at`]); the settings a listener gives the
+//! connections it accepts are fixed once it listens. "Fragmentation needed" lowers the send MSS of
 //! the connection it concerns and of later connections to that
 //! destination ([`Sockets::path_mtu`]). Two UDP sockets never share an
 //! exact (address, port), even with `SO_REUSEADDR`.

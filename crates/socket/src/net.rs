@@ -172,11 +172,18 @@ impl Sockets {
     /// - UDP: a connected socket whose peer is the quoted destination gets
     ///   the error on its next call (port unreachable:
     ///   [`Error::ConnectionRefused`]); unconnected sockets ignore errors,
-    ///   as BSD sockets do.
+    ///   as BSD sockets do. A port or protocol unreachable about one of the
+    ///   resolver's queries fails that try at once: the resolver asks the
+    ///   next server, or with none left the lookup fails with
+    ///   `ResolveError::Refused` instead of waiting for its timeout.
     pub fn handle_icmp_error(&mut self, now: Instant, error: &IcmpError) {
         match error.protocol {
             6 => self.icmp_tcp(now, error),
-            17 => self.icmp_udp(error),
+            17 => {
+                if !self.dns_icmp(now, error) {
+                    self.icmp_udp(error);
+                }
+            }
             _ => self.stats.icmp_ignored += 1,
         }
     }
@@ -402,6 +409,7 @@ impl Sockets {
         buf: &mut [u8],
         drop_oversized: bool,
     ) -> TransmitPoll {
+        self.saw(now);
         while let Some((src, dst, repr)) = self.resets.pop_front() {
             let len = repr.header_len();
             let Some(out) = buf.get_mut(..len) else {
@@ -534,6 +542,7 @@ impl Sockets {
     /// [`SocketsConfig::orphan_timeout`](crate::SocketsConfig::orphan_timeout)
     /// are aborted.
     pub fn handle_timeout(&mut self, now: Instant) {
+        self.saw(now);
         let due = self.due_sockets(now);
         for &h in &due {
             self.stats.timers_fired += 1;

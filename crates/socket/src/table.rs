@@ -226,6 +226,8 @@ pub struct Sockets {
     /// connections there start with an MSS that fits (RFC 1191).
     pub(crate) pmtu: HashMap<Ipv4Addr, u16>,
     pub(crate) stats: Stats,
+    /// The latest time the table was handed (see [`Sockets::last_now`]).
+    pub(crate) clock: Instant,
 }
 
 /// Destinations whose path MTU is remembered at most.
@@ -290,6 +292,7 @@ impl Sockets {
             dns,
             pmtu: HashMap::new(),
             stats: Stats::default(),
+            clock: Instant::ZERO,
         }
     }
 
@@ -316,6 +319,30 @@ impl Sockets {
     #[must_use]
     pub fn config(&self) -> &SocketsConfig {
         &self.config
+    }
+
+    /// The latest time the table was handed by a call that takes one:
+    /// [`poll_transmit`](Sockets::poll_transmit) (and `_into`),
+    /// [`handle_timeout`](Sockets::handle_timeout),
+    /// [`connect`](Sockets::connect), [`send`](Sockets::send),
+    /// [`shutdown`](Sockets::shutdown), [`close`](Sockets::close),
+    /// [`set_option_at`](Sockets::set_option_at). It never goes backwards,
+    /// but it is only as fresh as the last such call: a host that had
+    /// nothing to do and slept has not told the table the time since, so
+    /// it can be behind by that whole sleep.
+    /// [`set_option`](Sockets::set_option) uses it for the one option that
+    /// needs a time (keepalive on a live connection); callers that know
+    /// the time should use `set_option_at`.
+    #[must_use]
+    pub fn last_now(&self) -> Instant {
+        self.clock
+    }
+
+    /// Notes a time the table was handed.
+    pub(crate) fn saw(&mut self, now: Instant) {
+        if now > self.clock {
+            self.clock = now;
+        }
     }
 
     /// A rough count of the bytes the table holds: control blocks,

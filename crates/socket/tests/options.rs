@@ -13,7 +13,105 @@ use std::net::{Ipv4Addr, SocketAddrV4};
 
 use common::{B_IP, Net, Side};
 use strata_core::time::Duration;
-use strata_socket::{Error, Shutdown, SocketKind, SocketOption};
+use strata_socket::{Error, Fd, Shutdown, SocketKind, SocketOption};
+use strata_tcp::State;
+
+/// A connection from A to B's port 80, established and idle: (A's end,
+/// B's end).
+fn idle_connection(net: &mut Net) -> (Fd, Fd) {
+    let l = net.b.socket(SocketKind::Stream).unwrap();
+    net.b
+        .bind(l, SocketAddrV4::new(Ipv4Addr::UNSPECIFIED, 80))
+        .unwrap();
+    net.b.listen(l, 4).unwrap();
+    let c = net.a.socket(SocketKind::Stream).unwrap();
+    let now = net.now;
+    net.a
+        .connect(now, c, SocketAddrV4::new(B_IP, 80))
+        .unwrap_err();
+    net.exchange();
+    let (s, _) = net.b.accept(l).unwrap();
+    assert_eq!(net.a.tcp_state(c).unwrap(), State::Established);
+    (c, s)
+}
+
+/// Segments A sent since the log was last cleared.
+fn sent_by_a(net: &Net) -> usize {
+    net.log.iter().filter(|s| s.from == Side::A).count()
+}
+
+#[test]
+fn keepalive_enabled_on_an_idle_connection_probes_and_times_out_a_dead_peer() {
+    let mut net = Net::new(72);
+    let (c, s) = idle_connection(&mut net);
+    assert_eq!(net.a.tcp_connection(c).unwrap().config().keepalive, None);
+    net.advance(Duration::from_secs(100));
+    // The table knows the time from its last poll; set_option uses it.
+    assert_eq!(net.a.last_now(), net.now);
+    let enabled_at = net.now;
+    net.a
+        .set_option(c, SocketOption::KeepAlive(Some(Duration::from_secs(60))))
+        .unwrap();
+    assert_eq!(net.a.poll_at(), Some(enabled_at + Duration::from_secs(60)));
+
+    // Silence until the idle time has passed, then one probe, answered.
+    net.log.clear();
+    net.advance(Duration::from_secs(59));
+    assert_eq!(sent_by_a(&net), 0);
+    net.advance(Duration::from_secs(2));
+    assert_eq!(sent_by_a(&net), 1);
+    let probe = net.log.iter().find(|x| x.from == Side::A).unwrap();
+    let probe = probe.tcp.as_ref().unwrap();
+    // RFC 9293 §3.8.4: SEG.SEQ = SND.NXT-1, so the peer must answer.
+    assert_eq!(
+        probe.seq.wrapping_add(1),
+        net.a.tcp_connection(c).unwrap().snd_nxt()
+    );
+    assert!(net.log.iter().any(|x| x.from == Side::B));
+    assert_eq!(net.a.tcp_stats(c).unwrap().keepalive_probes, 1);
+    assert_eq!(net.a.tcp_state(c).unwrap(), State::Established);
+
+    // The peer dies: nothing it sends arrives any more. The default
+    // keepalive (interval 75 s, 9 probes) gives up after 60 s + 9 x 75 s.
+    net.filter = Some(Box::new(|x| x.from != Side::B));
+    net.log.clear();
+    net.advance(Duration::from_secs(60 + 9 * 75 + 60));
+    assert_eq!(sent_by_a(&net), 9, "nine probes");
+    assert_eq!(net.a.tcp_state(c).unwrap(), State::Closed);
+    let err = net.a.recv(c, &mut [0u8; 8]).unwrap_err();
+    assert_eq!(err, Error::TimedOut);
+    assert_eq!(err.errno_name(), "ETIMEDOUT");
+    // B never knew (it heard the probes but its answers were lost).
+    assert_eq!(net.b.tcp_state(s).unwrap(), State::Established);
+}
+
+#[test]
+fn keepalive_set_at_an_explicit_time_and_turned_off_again() {
+    let mut net = Net::new(73);
+    let (c, _s) = idle_connection(&mut net);
+    let t = net.now + Duration::from_secs(5);
+    net.a
+        .set_option_at(t, c, SocketOption::KeepAlive(Some(Duration::from_secs(30))))
+        .unwrap();
+    assert_eq!(net.a.last_now(), t);
+    assert_eq!(net.a.poll_at(), Some(t + Duration::from_secs(30)));
+    // Setting the same value keeps the timer where it was.
+    net.a
+        .set_option_at(
+            t + Duration::from_secs(10),
+            c,
+            SocketOption::KeepAlive(Some(Duration::from_secs(30))),
+        )
+        .unwrap();
+    assert_eq!(net.a.poll_at(), Some(t + Duration::from_secs(30)));
+    // Off: no timer, no probes however long it stays idle.
+    net.a.set_option(c, SocketOption::KeepAlive(None)).unwrap();
+    assert_eq!(net.a.poll_at(), None);
+    net.log.clear();
+    net.advance(Duration::from_secs(3600));
+    assert_eq!(sent_by_a(&net), 0);
+    assert_eq!(net.a.tcp_state(c).unwrap(), State::Established);
+}
 
 #[test]
 fn options_shape_new_connections() {
@@ -69,8 +167,8 @@ fn options_shape_new_connections() {
     assert!(!accepted.nagle);
     assert!(net.b.options(s).unwrap().no_delay);
 
-    // A live connection takes Nagle and buffer changes at once; its
-    // keepalive is fixed (the same value is fine, a change is refused).
+    // A live connection takes Nagle, keepalive and buffer changes at
+    // once.
     assert_eq!(net.a.set_option(c, SocketOption::NoDelay(true)), Ok(()));
     assert_eq!(net.a.set_option(c, SocketOption::NoDelay(false)), Ok(()));
     assert!(net.a.tcp_connection(c).unwrap().config().nagle);
@@ -85,7 +183,22 @@ fn options_shape_new_connections() {
     assert_eq!(
         net.a
             .set_option(c, SocketOption::KeepAlive(Some(Duration::from_secs(60)))),
-        Err(Error::Unsupported)
+        Ok(())
+    );
+    assert_eq!(
+        net.a
+            .tcp_connection(c)
+            .unwrap()
+            .config()
+            .keepalive
+            .unwrap()
+            .idle,
+        Duration::from_secs(60)
+    );
+    assert_eq!(
+        net.a
+            .set_option(c, SocketOption::KeepAlive(Some(Duration::ZERO))),
+        Err(Error::InvalidInput)
     );
     assert_eq!(
         net.a.set_option(c, SocketOption::SendBuffer(0)),

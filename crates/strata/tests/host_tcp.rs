@@ -188,3 +188,56 @@ fn ten_thousand_concurrent_connections_on_one_listener() {
         "took {elapsed:?}"
     );
 }
+
+#[test]
+fn keepalive_enabled_on_a_live_connection_probes_then_times_out_a_dead_peer() {
+    let (net, a, b) = pair_net(1500);
+    let listener = TcpListener::bind(&b, sa(2, 80)).unwrap();
+    let mut client = TcpStream::connect(&a, sa(2, 80)).unwrap();
+    let (_server, _) = listener.accept().unwrap();
+    net.run_for(Duration::from_secs(30)).unwrap();
+
+    // Turned on while established and idle: the first probe comes one
+    // idle time later.
+    let fd = client.fd();
+    client.set_keepalive(Some(Duration::from_secs(60))).unwrap();
+    let probes = |net: &strata::net::SimNet| {
+        net.with_interface(&a, |i, _| {
+            i.sockets_ref().tcp_stats(fd).unwrap().keepalive_probes
+        })
+        .unwrap()
+    };
+    net.run_for(Duration::from_secs(59)).unwrap();
+    assert_eq!(probes(&net), 0);
+    net.run_for(Duration::from_secs(2)).unwrap();
+    assert_eq!(probes(&net), 1);
+    // Answered: still up, and the next probe a full idle time later.
+    net.run_for(Duration::from_secs(50)).unwrap();
+    assert_eq!(probes(&net), 1);
+    assert_eq!(client.tcp_state().unwrap(), strata_tcp::State::Established);
+
+    // The peer goes dead: it loses its route, so none of its answers
+    // leave it.
+    net.with_interface(&b, |i, _| {
+        i.routes().remove("198.18.0.0/24".parse().unwrap())
+    })
+    .unwrap()
+    .unwrap();
+    let dead_at = net.now();
+    let mut buf = [0u8; 16];
+    let err = client.read(&mut buf).unwrap_err();
+    assert_eq!(err.kind(), ErrorKind::TimedOut, "{err}");
+    assert_eq!(client.tcp_state().unwrap(), strata_tcp::State::Closed);
+    // Ten probes in all (one answered, nine not); given up one interval
+    // after the last, within the idle time plus nine intervals.
+    assert_eq!(probes(&net), 10);
+    let waited = net.now() - dead_at;
+    assert!(
+        waited <= Duration::from_secs(60 + 9 * 75),
+        "gave up after {waited:?}"
+    );
+    assert!(
+        waited >= Duration::from_secs(9 * 75),
+        "gave up after {waited:?}"
+    );
+}

@@ -1089,3 +1089,78 @@ fn timers_cover_waiting_connections() {
         vec![Event::Established, Event::Readable, Event::PeerClosed]
     );
 }
+
+/// The accept queue's timers come from a heap now: every queued
+/// connection's keepalive probes go out exactly on time, whatever the
+/// order they were armed in, and the listener's deadline is never late.
+#[test]
+fn accept_queue_timers_fire_exactly_on_time() {
+    use strata_tcp::connection::KeepAlive;
+    let mut config = ListenerConfig {
+        accept_backlog: 64,
+        ..ListenerConfig::default()
+    };
+    config.connection.keepalive = Some(KeepAlive {
+        idle: Duration::from_secs(10),
+        interval: Duration::from_secs(1),
+        probes: 2,
+    });
+    let mut l = listener(config);
+    // 40 handshakes complete 100 ms apart, in an order that is not the
+    // order of their client numbers; nobody accepts them.
+    let mut completed = std::collections::BTreeMap::new();
+    let mut acks = std::collections::BTreeMap::new();
+    for step in 0..40u16 {
+        let n = (step * 17) % 40 + 1;
+        let now = ms(u64::from(step) * 100);
+        let (_c, _syn_ack, ack) = half_open(&mut l, n, now);
+        assert_eq!(feed(&mut l, now, &ack), Outcome::Completed);
+        silent(&mut l, now);
+        completed.insert(client_addr(n).port(), now);
+        acks.insert(n, ack);
+    }
+    // One of them hears from its client again at 3 s (its ACK, repeated),
+    // which restarts its keepalive timer: the deadline entered for it
+    // before goes stale in the heap.
+    let moved = client_addr(18).port();
+    assert_eq!(completed[&moved], ms(100));
+    assert_eq!(
+        l.holds(*SERVER.ip(), client_addr(18)),
+        Some(Held::Unaccepted)
+    );
+    assert_eq!(feed(&mut l, secs(3), &acks[&18]), Outcome::Delivered);
+    silent(&mut l, secs(3));
+    completed.insert(moved, secs(3));
+
+    // Jump from deadline to deadline, as a host would (a deadline may be
+    // early, e.g. the SYN-ACK timer of the embryos that completed, never
+    // late); collect every segment with the time it left.
+    let mut probes: std::collections::BTreeMap<u16, Vec<Instant>> = Default::default();
+    let mut now = ms(3_900);
+    let mut wakeups = 0;
+    while let Some(at) = l.poll_timeout() {
+        now = now.max(at);
+        if now > secs(30) {
+            break;
+        }
+        l.handle_timeout(now);
+        for seg in drain_listener(&mut l, now) {
+            probes.entry(seg.repr.dst_port).or_default().push(now);
+        }
+        wakeups += 1;
+        assert!(wakeups < 1000, "no progress");
+    }
+    assert_eq!(probes.len(), 40);
+    for (port, times) in &probes {
+        let done = completed[port];
+        // Two probes a second apart, unanswered (the connection is then
+        // dropped silently).
+        let expect: Vec<Instant> = (0..2)
+            .map(|k| done + Duration::from_secs(10) + Duration::from_secs(k))
+            .collect();
+        assert_eq!(times, &expect, "client port {port}");
+    }
+    // Each deadline was worth a wakeup: no busy loop on stale entries.
+    assert!(wakeups <= 3 * 40 + 1, "{wakeups} wakeups");
+    assert_eq!(l.poll_timeout(), None);
+}

@@ -51,7 +51,10 @@ pub enum ResolveError {
         /// The name as given.
         name: String,
     },
-    /// REFUSED: the servers would not answer us.
+    /// REFUSED: the servers would not answer us (an answer with that code,
+    /// or, for the last try, an ICMP port unreachable saying nothing
+    /// listens where the query went: see
+    /// [`Resolver::handle_udp_unreachable`](super::Resolver::handle_udp_unreachable)).
     Refused {
         /// The name as given.
         name: String,
@@ -134,7 +137,10 @@ impl fmt::Display for ResolveError {
                 write!(f, "{name}: the name servers failed to answer (SERVFAIL)")
             }
             ResolveError::Refused { name } => {
-                write!(f, "{name}: the name servers refused the query (REFUSED)")
+                write!(
+                    f,
+                    "{name}: the name servers refused the query (REFUSED, or nothing listening)"
+                )
             }
             ResolveError::ServerError { name, rcode } => {
                 write!(f, "{name}: the name servers answered with error {rcode:?}")

@@ -842,6 +842,53 @@ impl<R: RandomSource> Resolver<R> {
         self.on_reply(now, txid, attempt, &reply);
     }
 
+    /// An ICMP port (or protocol) unreachable came back about a UDP query
+    /// sent from local port `source_port` to `server`: nothing listens
+    /// there, so that try fails now instead of waiting out its timeout.
+    /// The question goes to the next server at once (or the same one in a
+    /// later round, as after a timeout); when the tries are spent it fails
+    /// with [`ResolveError::Refused`]. Returns whether an outstanding query
+    /// matched (errors about anything else are ignored).
+    ///
+    /// The error quotes only the query's UDP header, so the match is on
+    /// server and source port, not query ID: an off-path attacker who can
+    /// guess the random source port can make a try fail early, as it could
+    /// make it time out by dropping packets. Host and network unreachable
+    /// are not reason enough (they may be passing, RFC 1122 §4.2.3.9):
+    /// leave those to the timeout.
+    pub fn handle_udp_unreachable(
+        &mut self,
+        now: Instant,
+        server: SocketAddr,
+        source_port: u16,
+    ) -> bool {
+        let txids: Vec<u64> = self
+            .udp
+            .range((source_port, 0)..=(source_port, u16::MAX))
+            .map(|(_, txid)| *txid)
+            .collect();
+        let mut hits: Vec<(u64, u32)> = Vec::new();
+        for txid in txids {
+            let Some(tx) = self.txs.get(&txid) else {
+                continue;
+            };
+            for a in &tx.attempts {
+                if a.addr == server && matches!(a.via, Via::Udp { port } if port == source_port) {
+                    hits.push((txid, a.seq));
+                }
+            }
+        }
+        hits.sort_unstable();
+        hits.dedup();
+        for &(txid, seq) in &hits {
+            if self.take_attempt(txid, seq).is_some() {
+                self.stats.unreachable += 1;
+                self.attempt_failed(now, txid, seq, Some(Failure::Refused));
+            }
+        }
+        !hits.is_empty()
+    }
+
     /// Takes bytes read from TCP `stream`, in pieces of any size. Once the
     /// length-prefixed message is complete it is checked like a UDP answer.
     pub fn handle_tcp(&mut self, now: Instant, stream: StreamId, bytes: &[u8]) {

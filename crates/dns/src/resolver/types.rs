@@ -233,4 +233,7 @@ pub struct Stats {
     pub cache_misses: u64,
     /// Lookups answered by the hosts table.
     pub hosts_hits: u64,
+    /// UDP queries failed at once by an ICMP port unreachable (see
+    /// [`Resolver::handle_udp_unreachable`](super::Resolver::handle_udp_unreachable)).
+    pub unreachable: u64,
 }

@@ -890,6 +890,7 @@ fn drive<C: Device, S: Device>(
             transmitted: c1.transmitted + c2.transmitted,
             timers: c1.timers || c2.timers,
             more: c1.more || c2.more,
+            local: c1.local + c2.local,
         };
         if c.transmitted + s.transmitted + c.received + s.received > 0 {
             last_frame = now;

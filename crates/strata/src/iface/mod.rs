@@ -15,7 +15,12 @@
 //!    port nobody holds is answered with port unreachable, an unknown
 //!    protocol with protocol unreachable, both rate-limited by a token
 //!    bucket and never about broadcasts, fragments past the first or other
-//!    ICMP errors.
+//!    ICMP errors. Then the datagrams this host sent itself (to its own
+//!    address or 127.0.0.0/8) since the last poll are received the same
+//!    way: those never reach the device or ARP (a queue bounded by
+//!    [`InterfaceConfig::max_local_queue`] carries them from one poll to
+//!    the next), and 127.0.0.0/8 arriving from the wire is dropped as a
+//!    martian.
 //! 2. **Timers**: ARP retries and expiry (a neighbour declared unreachable
 //!    fails the sockets waiting for it), reassembly timeouts (answered with
 //!    time exceeded, code 1, when the first fragment had arrived), socket
@@ -68,8 +73,10 @@
 //! ```
 
 mod icmp;
+mod local;
 mod observer;
 mod ping;
+mod probe;
 mod stats;
 
 use core::net::{Ipv4Addr, SocketAddrV4};
@@ -77,7 +84,7 @@ use std::collections::VecDeque;
 use std::fmt;
 
 use strata_arp::cache::{ArpCache, ArpEvent, ArpTransmit, CacheConfig, Resolution};
-use strata_core::rand::SplitMix64;
+use strata_core::rand::{RandomSource, SplitMix64};
 use strata_core::time::{Duration, Instant};
 use strata_ethernet::{EtherType, Frame, MacAddress};
 use strata_ipv4::icmpv4::{IcmpType, Message, Repr as IcmpRepr, TimeExceededCode, UnreachableCode};
@@ -90,6 +97,7 @@ use crate::device::{Device, DeviceError};
 
 pub use observer::{Direction, FrameRecord, Observer};
 pub use ping::{PingError, PingReply, PingReplyKind};
+pub use probe::AddressState;
 pub use stats::InterfaceStats;
 
 /// Ethernet header length (untagged).
@@ -147,6 +155,16 @@ pub struct InterfaceConfig {
     /// How long an echo request waits for its reply before it is
     /// forgotten.
     pub ping_timeout: Duration,
+    /// Datagrams addressed to this host itself (its own address or
+    /// 127.0.0.0/8) waiting to be received (loopback); more are dropped
+    /// and counted in [`InterfaceStats::tx_drop_local_queue_full`].
+    pub max_local_queue: usize,
+    /// Check the address is free before using it (RFC 5227 probes, about
+    /// 5 s): until then the host neither sends nor accepts IPv4, and if
+    /// another host turns out to use it the address is not used at all
+    /// ([`Interface::address_state`], [`InterfaceStats::address_conflicts`]).
+    /// Off by default: the address is used (and announced) at once.
+    pub probe_address: bool,
 }
 
 impl InterfaceConfig {
@@ -169,6 +187,8 @@ impl InterfaceConfig {
             rx_budget: 4096,
             max_pings: 1024,
             ping_timeout: Duration::from_secs(30),
+            max_local_queue: 256,
+            probe_address: false,
         }
     }
 }
@@ -248,13 +268,15 @@ pub struct PollResult {
     /// Whether the receive budget ran out with frames possibly left in the
     /// device: poll again at once.
     pub more: bool,
+    /// Datagrams this host sent to itself (loopback) that were received.
+    pub local: usize,
 }
 
 impl PollResult {
     /// Whether anything happened: a frame moved or a timer fired.
     #[must_use]
     pub fn did_something(&self) -> bool {
-        self.received > 0 || self.transmitted > 0 || self.timers
+        self.received > 0 || self.transmitted > 0 || self.timers || self.local > 0
     }
 }
 
@@ -267,10 +289,12 @@ struct OutJob {
     sent_fragments: usize,
 }
 
-/// How an outgoing datagram leaves: to a MAC now, held by ARP, or not at all.
+/// How an outgoing datagram leaves: to a MAC now, held by ARP, back into
+/// this host (loopback), or not at all.
 enum Egress {
     Mac(MacAddress),
     Queued,
+    Local,
     Dropped,
 }
 
@@ -329,6 +353,16 @@ pub struct Interface {
     /// Something arrived or was queued that the transmit path may owe an
     /// answer to; `poll_at` reports "now" while set.
     owed: bool,
+    /// Datagrams addressed to this host itself, received on the next poll
+    /// (loopback): never handed to the device or ARP.
+    local: VecDeque<Vec<u8>>,
+    max_local_queue: usize,
+    /// Emptied buffers of `local`, reused so a busy loopback conversation
+    /// does not allocate per datagram.
+    local_spare: Vec<Vec<u8>>,
+    /// Whether the address may be used yet (see
+    /// [`InterfaceConfig::probe_address`]).
+    address_state: AddressState,
 }
 
 use icmp::TokenBucket;
@@ -377,6 +411,8 @@ impl Interface {
             rx_budget,
             max_pings,
             ping_timeout,
+            max_local_queue,
+            probe_address,
         } = config;
         if !(MIN_MTU..=MAX_DATAGRAM).contains(&mtu) {
             return Err(ConfigError::BadMtu { mtu });
@@ -417,7 +453,16 @@ impl Interface {
             routes.set_default_gateway(gw);
         }
         let mut arp = ArpCache::new(arp, mac);
-        arp.add_address(now, ip);
+        if probe_address {
+            // RFC 5227: wait a random time up to PROBE_WAIT first, so
+            // hosts powered up together do not probe in step.
+            let wait = Duration::from_micros(
+                SplitMix64::new(seed ^ 0x5227).below(strata_arp::cache::PROBE_WAIT.total_micros()),
+            );
+            arp.probe_address(now, ip, wait);
+        } else {
+            arp.add_address(now, ip);
+        }
         if !dns_servers.is_empty() {
             // The servers given here complete (or create) the resolver's
             // configuration; servers already listed there stay first.
@@ -430,7 +475,9 @@ impl Interface {
             }
         }
         let mut sockets = Sockets::new(sockets, Box::new(SplitMix64::new(seed)));
-        sockets.set_addresses(&[ip]);
+        if !probe_address {
+            sockets.set_addresses(&[ip]);
+        }
         if let Some(b) = subnet_broadcast {
             sockets.set_broadcast_addresses(&[b]);
         }
@@ -456,6 +503,14 @@ impl Interface {
             observer: None,
             scratch: Vec::new(),
             owed: true,
+            local: VecDeque::new(),
+            max_local_queue: max_local_queue.max(1),
+            local_spare: Vec::new(),
+            address_state: if probe_address {
+                AddressState::Probing
+            } else {
+                AddressState::Usable
+            },
         })
     }
 
@@ -538,10 +593,11 @@ impl Interface {
     /// The earliest time [`poll`](Self::poll) has work to do: the next ARP,
     /// reassembly or socket timer, or `now`-ish (`Instant::ZERO`) if
     /// something is already owed (an answer queued, a device that was
-    /// busy). `None` when nothing is pending at all.
+    /// busy, a datagram to itself waiting to be received). `None` when
+    /// nothing is pending at all.
     #[must_use]
     pub fn poll_at(&self) -> Option<Instant> {
-        if self.owed || !self.out.is_empty() {
+        if self.owed || !self.out.is_empty() || !self.local.is_empty() {
             return Some(Instant::ZERO);
         }
         [
@@ -574,7 +630,9 @@ impl Interface {
         if payload.len() > MAX_DATAGRAM - IPV4_HEADER_LEN - icmp_header_len() {
             return Err(PingError::TooLong);
         }
-        if self.routes.lookup(dst).is_none() && !self.is_broadcast(dst) {
+        if self.address_state != AddressState::Usable
+            || (self.routes.lookup(dst).is_none() && !self.is_broadcast(dst) && !self.is_local(dst))
+        {
             return Err(PingError::NoRoute);
         }
         self.pinger.register(now, dst, ident, seq, payload)?;
@@ -632,6 +690,7 @@ impl Interface {
             result.received += 1;
         }
         result.more = result.received >= self.rx_budget;
+        result.local = self.receive_local(now);
         result.timers = self.run_timers(now);
         self.transmit(now, device, &mut result);
         if result.more {
@@ -706,8 +765,14 @@ impl Interface {
         let src = packet.src();
         let dst = packet.dst();
         let broadcast = self.is_broadcast(dst);
-        if dst != self.cidr.address && !broadcast {
-            self.stats.rx_drop_other_ip += 1;
+        if (dst != self.cidr.address && !broadcast) || self.address_state != AddressState::Usable {
+            // 127.0.0.0/8 never comes from a wire (RFC 1122 §3.2.1.3).
+            // Until its address is usable the host takes no IPv4 at all.
+            if dst.is_loopback() {
+                self.stats.rx_drop_martian += 1;
+            } else {
+                self.stats.rx_drop_other_ip += 1;
+            }
             return;
         }
         if src.is_broadcast()
@@ -860,8 +925,15 @@ impl Interface {
                     sequence,
                 };
                 let ident = self.next_ident();
+                // A request to 127.x.y.z (only ever local) is answered from
+                // that address, as the pinger expects.
+                let from = if info.dst.is_loopback() {
+                    info.dst
+                } else {
+                    self.cidr.address
+                };
                 let Some(datagram) = icmp::build_icmp_datagram(
-                    self.cidr.address,
+                    from,
                     info.src,
                     ident,
                     Ipv4Repr::DEFAULT_TTL,
@@ -1010,6 +1082,9 @@ impl Interface {
             fired = true;
         }
         while let Some(event) = self.arp.poll_event() {
+            if !matches!(event, ArpEvent::Unreachable { .. }) {
+                self.address_event(&event);
+            }
             if let ArpEvent::Unreachable { ip, dropped } = event {
                 self.stats.tx_drop_neighbour_unreachable += dropped.len() as u64;
                 self.sockets.neighbour_unreachable(now, ip);
@@ -1086,6 +1161,7 @@ impl Interface {
         match self.egress(now, dst) {
             Egress::Mac(dst_mac) => self.push_out(dst_mac, datagram),
             Egress::Queued => self.arp_enqueue(now, dst, datagram),
+            Egress::Local => self.push_local(datagram),
             Egress::Dropped => false,
         }
     }
@@ -1120,8 +1196,12 @@ impl Interface {
         }
     }
 
-    /// Where a datagram to `dst` goes now. Broadcasts need no ARP.
+    /// Where a datagram to `dst` goes now. Broadcasts need no ARP; this
+    /// host's own addresses never reach the device.
     fn egress(&mut self, now: Instant, dst: Ipv4Addr) -> Egress {
+        if self.is_local(dst) {
+            return Egress::Local;
+        }
         if self.is_broadcast(dst) {
             return Egress::Mac(MacAddress::BROADCAST);
         }
@@ -1495,6 +1575,10 @@ impl Interface {
                 self.arp_enqueue(now, t.dst, copy);
                 None
             }
+            Egress::Local => {
+                self.push_local_slice(buf.get(ETH_LEN..len).unwrap_or_default());
+                None
+            }
             Egress::Dropped => {
                 self.local_unreachable(now, &t, buf);
                 None
@@ -1618,6 +1702,10 @@ impl Interface {
                     .map(<[u8]>::to_vec)
                     .unwrap_or_default();
                 self.arp_enqueue(now, t.dst, copy);
+                SocketStep::Again
+            }
+            Egress::Local => {
+                self.push_local_slice(scratch.get(ETH_LEN..ETH_LEN + total).unwrap_or_default());
                 SocketStep::Again
             }
             Egress::Dropped => {

@@ -54,10 +54,12 @@ pub struct InterfaceStats {
     /// Dropped: IPv4 header checksum mismatch.
     pub rx_drop_ipv4_checksum: u64,
     /// Dropped: addressed to an IPv4 address that is not ours (a host does
-    /// not forward).
+    /// not forward), or anything at all while the address is still being
+    /// probed or was found in use elsewhere.
     pub rx_drop_other_ip: u64,
     /// Dropped: a source address no host may use (broadcast, multicast,
-    /// loopback, or one of ours arriving from outside).
+    /// loopback, or one of ours arriving from outside), or a loopback
+    /// destination (127.0.0.0/8) arriving from outside.
     pub rx_drop_martian: u64,
     /// Dropped by the reassembler (overlap, caps, malformed fragment).
     pub rx_drop_reassembly: u64,
@@ -112,6 +114,19 @@ pub struct InterfaceStats {
     pub tx_device_busy: u64,
     /// Times the device reported an error other than busy.
     pub tx_device_errors: u64,
+    /// Datagrams this host addressed to itself (its own address or
+    /// 127.0.0.0/8), queued for local delivery instead of the device.
+    pub tx_local: u64,
+    /// Looped-back datagrams received (then counted again by protocol:
+    /// `rx_tcp`, `rx_udp`, `rx_icmp` ...; they are not frames, so not in
+    /// `rx_frames` or `rx_ipv4`).
+    pub rx_local: u64,
+    /// Datagrams to this host itself dropped because the loopback queue
+    /// was full.
+    pub tx_drop_local_queue_full: u64,
+    /// Times the address was found in use by another host while probing
+    /// it (RFC 5227), so it was not used.
+    pub address_conflicts: u64,
 }
 
 impl InterfaceStats {

@@ -652,6 +652,20 @@ impl TcpStream {
             .call(|s, _| s.set_option(self.fd, SocketOption::NoDelay(nodelay)))
     }
 
+    /// Turns keepalive probing on with `idle` of silence before the first
+    /// probe (`SO_KEEPALIVE` with `TCP_KEEPIDLE`), or off with `None`, on
+    /// a connection that may already be established: its timer restarts
+    /// from the network's current time. A peer that stops answering the
+    /// probes makes reads and writes fail with
+    /// [`TimedOut`](io::ErrorKind::TimedOut).
+    ///
+    /// # Errors
+    /// `InvalidInput` for a zero `idle`; otherwise as the socket API.
+    pub fn set_keepalive(&self, idle: Option<Duration>) -> io::Result<()> {
+        self.host
+            .call(|s, now| s.set_option_at(now, self.fd, SocketOption::KeepAlive(idle)))
+    }
+
     /// Bounds how long [`read`](io::Read::read) blocks (network time);
     /// past it, `WouldBlock`.
     pub fn set_read_timeout(&mut self, timeout: Option<Duration>) {

@@ -107,8 +107,9 @@ mod config;
 mod stats;
 mod table;
 
-use alloc::collections::VecDeque;
+use alloc::collections::{BinaryHeap, VecDeque};
 use alloc::vec::Vec;
+use core::cmp::Reverse;
 use core::fmt;
 use core::net::{Ipv4Addr, SocketAddrV4};
 
@@ -277,6 +278,8 @@ struct Ready {
     poll: bool,
     /// The listener was closed: it only waits to send its reset.
     orphan: bool,
+    /// The deadline last entered for it in `Listener::ready_timers`.
+    armed: Option<Instant>,
 }
 
 /// A stateless reply waiting for `poll_transmit`.
@@ -310,6 +313,11 @@ pub struct Listener {
     free_ready: Vec<u32>,
     /// Slots of `ready` in the order their handshakes completed.
     accept_order: VecDeque<u32>,
+    /// Deadlines of the connections in `ready`: (deadline, slot), earliest
+    /// on top. An entry is live while it equals its slot's `armed`; the
+    /// others (the deadline moved, the connection was accepted) are
+    /// dropped when they come up, so `poll_timeout` is a peek.
+    ready_timers: BinaryHeap<Reverse<(Instant, u32)>>,
     /// Where the next scan of `ready` for output starts, for fairness.
     ready_cursor: usize,
     replies: VecDeque<Reply>,
@@ -390,6 +398,7 @@ impl Listener {
             ready,
             free_ready,
             accept_order: VecDeque::with_capacity(accept),
+            ready_timers: BinaryHeap::new(),
             ready_cursor: 0,
             replies: VecDeque::with_capacity(config.reply_queue),
             last_cookie_at: None,
@@ -510,15 +519,12 @@ impl Listener {
 
     /// The earliest time [`Listener::handle_timeout`] has work to do: an
     /// embryo's SYN-ACK timer, or a timer of a connection in the accept
-    /// queue. It may be early (after an embryo left), never late.
+    /// queue. It may be early (after an embryo left, a connection's timer
+    /// moved later or it was accepted), never late. O(1): the accept
+    /// queue's deadlines are kept in a heap.
     #[must_use]
     pub fn poll_timeout(&self) -> Option<Instant> {
-        let ready = self
-            .ready
-            .iter()
-            .flatten()
-            .filter_map(|r| r.conn.poll_timeout())
-            .min();
+        let ready = self.ready_timers.peek().map(|Reverse((t, _))| *t);
         match (self.embryo_deadline, ready) {
             (Some(a), Some(b)) => Some(a.min(b)),
             (a, b) => a.or(b),
@@ -532,12 +538,7 @@ impl Listener {
         if self.embryo_deadline.is_some_and(|d| d <= now) {
             self.embryo_timers(now);
         }
-        for ready in self.ready.iter_mut().flatten() {
-            if ready.conn.poll_timeout().is_some_and(|t| t <= now) {
-                ready.conn.handle_timeout(now);
-                ready.poll = true;
-            }
-        }
+        self.ready_timers_due(now);
     }
 
     /// The oldest completed connection, removed from the accept queue; from
@@ -601,6 +602,11 @@ impl Listener {
             ready.conn.abort();
             ready.poll = true;
             ready.orphan = true;
+        }
+        for id in 0..self.ready.len() {
+            if let Ok(id) = u32::try_from(id) {
+                self.rearm_ready(id);
+            }
         }
     }
 
@@ -670,6 +676,7 @@ impl Listener {
             .handle_repr(now, *key.remote.ip(), key.local_ip, repr, payload);
         ready.poll = true;
         self.stats.segments_delivered += 1;
+        self.rearm_ready(id);
         Outcome::Delivered
     }
 
@@ -1023,8 +1030,10 @@ impl Listener {
                 conn,
                 poll: true,
                 orphan: false,
+                armed: None,
             });
         }
+        self.rearm_ready(id);
         self.accept_order.push_back(id);
         self.stats.handshakes_completed += 1;
         Outcome::Completed
@@ -1237,6 +1246,73 @@ impl Listener {
         self.embryo_deadline = next;
     }
 
+    // ---- timers of connections in the accept queue ----------------------------
+
+    /// Enters the connection in slot `id`'s deadline in `ready_timers` if
+    /// it changed; called after anything that may move it. The entry for
+    /// an older deadline stays and is dropped when it comes up.
+    fn rearm_ready(&mut self, id: u32) {
+        let Some(Some(ready)) = self.ready.get_mut(id as usize) else {
+            return;
+        };
+        let deadline = ready.conn.poll_timeout();
+        if deadline == ready.armed {
+            return;
+        }
+        ready.armed = deadline;
+        if let Some(t) = deadline {
+            self.ready_timers.push(Reverse((t, id)));
+            // Stale entries pile up as deadlines move; past twice the
+            // queue (plus slack) they are swept, which keeps the heap
+            // O(backlog) at an amortised O(log n) per change.
+            if self.ready_timers.len() > 2 * self.ready.len() + 64 {
+                self.rebuild_ready_timers();
+            }
+        }
+    }
+
+    /// Rebuilds `ready_timers` with one entry per armed connection.
+    fn rebuild_ready_timers(&mut self) {
+        let entries: Vec<Reverse<(Instant, u32)>> = self
+            .ready
+            .iter()
+            .enumerate()
+            .filter_map(|(i, slot)| {
+                let t = slot.as_ref()?.armed?;
+                Some(Reverse((t, u32::try_from(i).ok()?)))
+            })
+            .collect();
+        self.ready_timers = BinaryHeap::from(entries);
+    }
+
+    /// Runs the timers of connections in the accept queue that are due at
+    /// `now`: the entries due are taken off the heap first, so a timer
+    /// that re-arms at `now` waits for the next call instead of looping.
+    fn ready_timers_due(&mut self, now: Instant) {
+        let mut due: Vec<u32> = Vec::new();
+        while let Some(&Reverse((t, id))) = self.ready_timers.peek() {
+            if t > now {
+                break;
+            }
+            self.ready_timers.pop();
+            if let Some(Some(ready)) = self.ready.get_mut(id as usize)
+                && ready.armed == Some(t)
+            {
+                ready.armed = None;
+                due.push(id);
+            }
+        }
+        for id in due {
+            if let Some(Some(ready)) = self.ready.get_mut(id as usize)
+                && ready.conn.poll_timeout().is_some_and(|t| t <= now)
+            {
+                ready.conn.handle_timeout(now);
+                ready.poll = true;
+            }
+            self.rearm_ready(id);
+        }
+    }
+
     // ---- output of connections in the accept queue ---------------------------
 
     fn transmit_ready(&mut self, now: Instant, buf: &mut [u8]) -> Option<Transmit> {
@@ -1251,6 +1327,10 @@ impl Listener {
             }
             if let Some(t) = ready.conn.poll_transmit(now, buf) {
                 self.ready_cursor = i;
+                // Sending may arm a retransmission timer.
+                if let Ok(id) = u32::try_from(i) {
+                    self.rearm_ready(id);
+                }
                 return Some(t);
             }
             ready.poll = false;
