@@ -600,7 +600,7 @@ impl ArpCache {
             next_id: 0,
             addresses: Map::default(),
             address_order: Vec::new(),
-            probing: Map::new(),
+            probing: Map::default(),
             work: Work {
                 timers: BinaryHeap::new(),
                 ring: VecDeque::new(),
