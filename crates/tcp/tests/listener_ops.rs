@@ -386,6 +386,17 @@ impl Harness {
         if let Some(t) = self.listener.poll_timeout() {
             self.now = self.now.max(t);
             self.listener.handle_timeout(self.now);
+            // Everything due ran (stale deadlines included): what is left
+            // lies ahead, so a host sleeping until then misses nothing and
+            // never spins.
+            assert!(
+                self.listener
+                    .poll_timeout()
+                    .is_none_or(|next| next > self.now),
+                "deadline {:?} still due at {:?}",
+                self.listener.poll_timeout(),
+                self.now
+            );
         }
         for c in self.clients.values_mut().chain(self.owned.values_mut()) {
             if c.poll_timeout().is_some_and(|t| t <= self.now) {

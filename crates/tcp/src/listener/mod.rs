@@ -1342,6 +1342,10 @@ impl Listener {
                 if let Ok(id) = u32::try_from(i) {
                     self.free_ready.push(id);
                 }
+            } else if let Ok(id) = u32::try_from(i) {
+                // Asked and silent, it may still have moved a timer (a
+                // persist probe scheduled, say).
+                self.rearm_ready(id);
             }
         }
         None
