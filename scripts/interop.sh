@@ -605,6 +605,14 @@ step_serve_small() {
     rm -f "$WORK"/out/par* "$WORK"/out/ka*
     check_serve_ranges || rc=1
     check_serve_listing || rc=1
+    # Ctrl-C: strata serve closes its connections, sums up and exits 0.
+    local st=0
+    kill -INT "$STRATA_PID" 2>/dev/null
+    wait "$STRATA_PID" 2>/dev/null || st=$?
+    STRATA_PID=""
+    grep -q '^strata serve: interrupted; closed [0-9]* open connection(s); served [0-9]* request' "$LOGS/strata-serve-small.log" ||
+        { echo "strata serve + SIGINT: no goodbye: $(tail -2 "$LOGS/strata-serve-small.log")" >&2; rc=1; }
+    ((st == 0)) || { echo "strata serve + SIGINT: exit $st, want 0" >&2; rc=1; }
     stop_strata
     capture_stop
     check_capture serve-small tcp || rc=1
@@ -773,7 +781,27 @@ step_netem_smolserve() {
     netem_off
     return "$rc"
 }
-step_fetch_big() { strata_fetch fetch-big fetch.bin "strata fetch, ${FETCH_MB} MiB, clean" 180; }
+step_fetch_big() {
+    local rc=0
+    strata_fetch fetch-big fetch.bin "strata fetch, ${FETCH_MB} MiB, clean" 180 || rc=1
+    ((BENCH)) && return "$rc"
+    if ((FETCH_MB < 128)); then
+        log "fetch-big: no Ctrl-C check with a ${FETCH_MB} MiB file (it could finish first)"
+        return "$rc"
+    fi
+    # Ctrl-C 1.5 s into a fetch held to a 4 KiB window (too slow to
+    # finish by then): exit 130, and the partial file is removed.
+    local st=0 out="$WORK/out/fetch-int"
+    timeout --preserve-status -s INT 1.5 ip netns exec "$STRATA_NS" "$STRATA" fetch "${TAP_ARGS[@]}" \
+        --recv-buffer 4K -o "$out" "http://$LINUX:$HTTP_PORT/fetch.bin" >"$LOGS/strata-fetch-int.log" 2>&1 || st=$?
+    ((st == 130)) || { echo "strata fetch + SIGINT: exit $st, want 130: $(tail -2 "$LOGS/strata-fetch-int.log")" >&2; rc=1; }
+    # (The "removed the partial" line only if the body had begun.)
+    grep -q "^strata fetch: .*: interrupted$" "$LOGS/strata-fetch-int.log" ||
+        { echo "strata fetch + SIGINT: $(tail -2 "$LOGS/strata-fetch-int.log")" >&2; rc=1; }
+    grep -h "removed the partial" "$LOGS/strata-fetch-int.log"
+    [[ ! -e "$out" ]] || { echo "strata fetch + SIGINT: the partial file is still there" >&2; rc=1; }
+    return "$rc"
+}
 step_smol_big() { smol_fetch smol-big fetch.bin "smolfetch (smoltcp), ${FETCH_MB} MiB, clean" 180; }
 
 # The impairment: the kernel's netem when it has one (with an ifb device
