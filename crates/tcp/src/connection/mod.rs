@@ -83,6 +83,7 @@ mod error;
 mod event;
 mod input;
 mod output;
+mod prr;
 mod rack;
 mod ring;
 mod rtt;
@@ -103,6 +104,7 @@ use crate::wire::{Flags, Options, Repr, Segment, Timestamps};
 use assembler::Assembler;
 use cc::Cc;
 use event::EventQueue;
+use prr::Prr;
 use rack::Rack;
 use ring::Ring;
 use rtt::RttEstimator;
@@ -318,6 +320,11 @@ pub struct Connection {
     /// RFC 6675 RescueRxt: the recovery point when the last rescue
     /// retransmission went out.
     rescue_rxt: Option<u64>,
+    /// RFC 9937 PRR: what SACK recovery may send.
+    prr: Prr,
+    /// Octets the ACK being processed newly delivered (cumulatively or
+    /// selectively acknowledged for the first time): PRR's DeliveredData.
+    delivered_now: u64,
     /// RFC 8985 loss detection of retransmissions.
     rack: Rack,
     /// What undoing the latest window reduction takes, while it may yet
@@ -419,6 +426,8 @@ impl Connection {
             dup_acks: 0,
             scoreboard: Scoreboard::with_capacity(16),
             rescue_rxt: None,
+            prr: Prr::default(),
+            delivered_now: 0,
             rack: Rack::new(),
             undo: None,
             tlp_due: false,
