@@ -1252,7 +1252,27 @@ impl Connection {
                     self.ack_now = true;
                 }
             }
-            Timer::Reorder => self.rack_detect(now),
+            Timer::Reorder => {
+                let (lost_below, relost) = (self.lost_below, self.rack.lost_retransmissions);
+                self.rack_detect(now);
+                // Losses the timer found take octets out of pipe but no
+                // ACK came to let PRR send for them: with every segment
+                // in flight lost, the conservative bound would wait for
+                // the RTO. Count one segment delivered, as Linux does on
+                // its RACK reordering timeout.
+                let found = self.lost_below > lost_below || self.rack.lost_retransmissions > relost;
+                if found
+                    && matches!(
+                        self.recovery,
+                        Some(Recovery {
+                            kind: RecoveryKind::Sack,
+                            ..
+                        })
+                    )
+                {
+                    self.prr.on_ack(self.smss(), false);
+                }
+            }
             Timer::Probe => {
                 // RFC 8985 §7.3: only while nothing else is repairing.
                 if self.state.is_synchronized()
