@@ -18,7 +18,8 @@
 //! building (`output`), the RFC 6298 estimator (`rtt`), the SACK
 //! scoreboard and RFC 6675 loss accounting (`scoreboard`), RACK-TLP
 //! time-based loss detection with its reordering window (`rack`, RFC
-//! 8985; D-SACK of RFC 2883 both ways, Eifel undo of RFC 3522), out-of-order
+//! 8985; D-SACK of RFC 2883 both ways, Eifel undo of RFC 3522), the pace
+//! of sending during SACK recovery (`prr`, RFC 9937), out-of-order
 //! reassembly (`assembler`), the byte rings (`ring`) and the timer table
 //! (`timer`).
 //!

@@ -1,7 +1,8 @@
 //! Choosing and building the next segment: handshake segments, new data
 //! under the send and congestion windows (with Nagle and sender SWS
 //! avoidance), retransmissions (RFC 6675 NextSeg, NewReno, after a
-//! timeout), zero-window and keepalive probes, and ACKs.
+//! timeout) at the pace RFC 9937 PRR sets in SACK recovery, zero-window
+//! and keepalive probes, and ACKs.
 
 use core::net::Ipv4Addr;
 
