@@ -627,3 +627,79 @@ fn late_original_after_a_fast_retransmit_times_the_path() {
     let srtt = a.srtt().unwrap();
     assert_eq!(srtt, strata_core::time::Duration::from_millis(5), "{srtt}");
 }
+
+#[test]
+fn prr_spreads_the_reduction_over_the_round_trip() {
+    // RFC 9937: while pipe is above ssthresh, ssthresh/RecoverFS of what
+    // is delivered goes out (a half here, NewReno's β), so new data leaves
+    // on every second duplicate ACK rather than after a silence of half
+    // the window; once pipe is at or below ssthresh it grows back by what
+    // was delivered, and recovery ends with ssthresh in flight.
+    let (mut a, mut b) = established(cfg(true), cfg(true));
+    let segs = burst(&mut a, 10, 9);
+    a.send(&pattern(20 * MSS, 10)).unwrap();
+    let mut per_ack = Vec::new();
+    let mut sent = Vec::new();
+    let mut rtx = Vec::new();
+    for s in &segs[1..] {
+        let out = feed(&mut a, &mut b, &[s], 20);
+        let (again, fresh): (Vec<Seg>, Vec<Seg>) = out
+            .into_iter()
+            .partition(|o| o.repr.seq == segs[0].repr.seq);
+        per_ack.push((again.len(), fresh.len()));
+        sent.extend(fresh);
+        rtx.extend(again);
+    }
+    // The handshake measured no RTT, so RACK's reordering window is zero
+    // and the first SACK already starts recovery (the fast retransmit
+    // goes whatever the count). Then half a segment per segment
+    // delivered while pipe is above ssthresh (ACKs 2 to 6), one per
+    // segment delivered once it is not (7 to 9).
+    assert_eq!(
+        per_ack,
+        [
+            (1, 0),
+            (0, 0),
+            (0, 0),
+            (0, 1),
+            (0, 0),
+            (0, 0),
+            (0, 1),
+            (0, 1),
+            (0, 1)
+        ]
+    );
+    assert_eq!(a.stats().sack_recoveries, 1);
+    // ssthresh is half of the ten segments outstanding.
+    let ssthresh = 5 * MSS as u64;
+    assert_eq!(a.ssthresh(), ssthresh);
+    let refs: Vec<&Seg> = sent.iter().chain(&rtx).collect();
+    feed(&mut a, &mut b, &refs, 30);
+    assert_eq!(u64::from(a.snd_nxt().wrapping_sub(a.snd_una())), ssthresh);
+    assert_eq!(a.cwnd(), ssthresh);
+    assert_eq!(a.stats().timeouts, 0);
+}
+
+#[test]
+fn sack_recovery_ends_with_cwnd_at_ssthresh() {
+    // RFC 5681 §3.2 step 6 and RFC 9937: cwnd = ssthresh when the
+    // recovery point is acknowledged, however little is in flight then.
+    // RFC 6582's rule, min(ssthresh, FlightSize + SMSS), would leave one
+    // segment and a slow start back up after every such recovery.
+    let (mut a, mut b) = established(cfg(true), cfg(true));
+    let segs = burst(&mut a, 10, 11);
+    let arrive: Vec<&Seg> = segs[1..].iter().collect();
+    let out = feed(&mut a, &mut b, &arrive, 20);
+    // Only retransmissions: nothing new is queued.
+    assert_eq!(out[0].repr.seq, segs[0].repr.seq);
+    assert!(out.iter().all(|s| s.repr.seq <= segs[9].repr.seq));
+    let ssthresh = 5 * MSS as u64;
+    assert_eq!(a.ssthresh(), ssthresh);
+    let refs: Vec<&Seg> = out.iter().collect();
+    feed(&mut a, &mut b, &refs, 30);
+    assert_eq!(a.snd_una(), a.snd_nxt());
+    assert_eq!(a.cwnd(), ssthresh);
+    a.send(&pattern(20 * MSS, 12)).unwrap();
+    assert_eq!(drain(&mut a, ms(30)).len(), 5);
+    assert_eq!(read_all(&mut b), pattern(10 * MSS, 11));
+}

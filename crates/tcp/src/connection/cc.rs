@@ -98,6 +98,14 @@ impl Cc {
         self.inner.on_recovery_exit(now, to_u32(flight));
     }
 
+    /// SACK recovery ended with PRR (RFC 9937): `cwnd = ssthresh`.
+    pub(crate) fn end_recovery_at_ssthresh(&mut self, now: Instant) {
+        // The controller's exit rule is min(ssthresh, flight + SMSS): a
+        // flight of ssthresh makes it ssthresh.
+        let ssthresh = self.inner.ssthresh();
+        self.inner.on_recovery_exit(now, ssthresh);
+    }
+
     /// The retransmission timer expired with `flight` outstanding.
     pub(crate) fn on_rto(&mut self, now: Instant, flight: u64) {
         self.hystart.on_congestion();

@@ -6,6 +6,7 @@ use core::net::{Ipv4Addr, SocketAddrV4};
 
 use strata_core::time::{Duration, Instant};
 
+use super::prr::Prr;
 use super::scoreboard::DUP_THRESH;
 use super::timer::Timer;
 use super::{
@@ -435,7 +436,9 @@ impl Connection {
         }
 
         let window = u64::from(seg.window) << self.snd_shift;
-        if ack > self.snd_una {
+        self.delivered_now = sacked_new;
+        let advanced = ack > self.snd_una;
+        if advanced {
             self.on_new_ack(now, ack, seg);
         } else if ack == self.snd_una {
             self.on_same_ack(now, seg, payload_len, window, sacked_new);
@@ -465,7 +468,21 @@ impl Connection {
             }
         }
         self.probes_unanswered = 0;
+        let lost_below = self.lost_below;
         self.rack_detect(now);
+        if matches!(
+            self.recovery,
+            Some(Recovery {
+                kind: RecoveryKind::Sack,
+                ..
+            })
+        ) {
+            // RFC 9937 SafeACK: SND.UNA advanced and nothing more was
+            // found lost.
+            let safe = advanced && self.lost_below == lost_below;
+            self.prr.on_ack(self.delivered_now, safe);
+        }
+        self.delivered_now = 0;
         true
     }
 
@@ -617,7 +634,8 @@ impl Connection {
                 .discard(usize::try_from(data_acked_to - self.send_start).unwrap_or(usize::MAX));
             self.send_start = data_acked_to;
         }
-        self.scoreboard.advance(ack);
+        let was_sacked = self.scoreboard.advance(ack);
+        self.delivered_now += acked.saturating_sub(was_sacked);
         self.high_rxt = self.high_rxt.max(ack);
         self.lost_below = self.lost_below.max(ack);
 
@@ -677,11 +695,15 @@ impl Connection {
         match self.recovery {
             Some(r) if ack >= r.point => {
                 match r.kind {
-                    // RFC 6582 §3.2 step 3 option 1 (the controller's rule)
-                    // for both fast recoveries.
-                    RecoveryKind::NewReno | RecoveryKind::Sack => {
-                        self.cc.on_recovery_exit(now, flight);
-                    }
+                    // RFC 6582 §3.2 step 3 option 1 (the controller's
+                    // rule): the window inflated by duplicate ACKs must not
+                    // release a burst.
+                    RecoveryKind::NewReno => self.cc.on_recovery_exit(now, flight),
+                    // RFC 9937: PRR brought the flight to about ssthresh,
+                    // where the window continues; deflating it to the
+                    // flight would cost a slow start after every recovery
+                    // whose retransmissions or ACKs were lost.
+                    RecoveryKind::Sack => self.cc.end_recovery_at_ssthresh(now),
                     RecoveryKind::Timeout => self.cc.on_ack(now, acked, srtt, app_limited),
                 }
                 self.recovery = None;
@@ -800,6 +822,11 @@ impl Connection {
             self.fr_cwnd = self.cc.ssthresh() + DUP_THRESH * smss;
         } else {
             self.stats.sack_recoveries += 1;
+            let sacked_before = self
+                .scoreboard
+                .sacked_bytes()
+                .saturating_sub(self.delivered_now);
+            self.prr = Prr::start(flight, sacked_before);
         }
         self.stats.fast_retransmits += 1;
         self.recovery = Some(Recovery {

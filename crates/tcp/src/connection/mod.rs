@@ -18,7 +18,8 @@
 //! building (`output`), the RFC 6298 estimator (`rtt`), the SACK
 //! scoreboard and RFC 6675 loss accounting (`scoreboard`), RACK-TLP
 //! time-based loss detection with its reordering window (`rack`, RFC
-//! 8985; D-SACK of RFC 2883 both ways, Eifel undo of RFC 3522), out-of-order
+//! 8985; D-SACK of RFC 2883 both ways, Eifel undo of RFC 3522), the pace
+//! of sending during SACK recovery (`prr`, RFC 9937), out-of-order
 //! reassembly (`assembler`), the byte rings (`ring`) and the timer table
 //! (`timer`).
 //!
@@ -83,6 +84,7 @@ mod error;
 mod event;
 mod input;
 mod output;
+mod prr;
 mod rack;
 mod ring;
 mod rtt;
@@ -103,6 +105,7 @@ use crate::wire::{Flags, Options, Repr, Segment, Timestamps};
 use assembler::Assembler;
 use cc::Cc;
 use event::EventQueue;
+use prr::Prr;
 use rack::Rack;
 use ring::Ring;
 use rtt::RttEstimator;
@@ -318,6 +321,11 @@ pub struct Connection {
     /// RFC 6675 RescueRxt: the recovery point when the last rescue
     /// retransmission went out.
     rescue_rxt: Option<u64>,
+    /// RFC 9937 PRR: what SACK recovery may send.
+    prr: Prr,
+    /// Octets the ACK being processed newly delivered (cumulatively or
+    /// selectively acknowledged for the first time): PRR's DeliveredData.
+    delivered_now: u64,
     /// RFC 8985 loss detection of retransmissions.
     rack: Rack,
     /// What undoing the latest window reduction takes, while it may yet
@@ -419,6 +427,8 @@ impl Connection {
             dup_acks: 0,
             scoreboard: Scoreboard::with_capacity(16),
             rescue_rxt: None,
+            prr: Prr::default(),
+            delivered_now: 0,
             rack: Rack::new(),
             undo: None,
             tlp_due: false,
@@ -1243,7 +1253,27 @@ impl Connection {
                     self.ack_now = true;
                 }
             }
-            Timer::Reorder => self.rack_detect(now),
+            Timer::Reorder => {
+                let (lost_below, relost) = (self.lost_below, self.rack.lost_retransmissions);
+                self.rack_detect(now);
+                // Losses the timer found take octets out of pipe but no
+                // ACK came to let PRR send for them: with every segment
+                // in flight lost, the conservative bound would wait for
+                // the RTO. Count one segment delivered, as Linux does on
+                // its RACK reordering timeout.
+                let found = self.lost_below > lost_below || self.rack.lost_retransmissions > relost;
+                if found
+                    && matches!(
+                        self.recovery,
+                        Some(Recovery {
+                            kind: RecoveryKind::Sack,
+                            ..
+                        })
+                    )
+                {
+                    self.prr.on_ack(self.smss(), false);
+                }
+            }
             Timer::Probe => {
                 // RFC 8985 §7.3: only while nothing else is repairing.
                 if self.state.is_synchronized()

@@ -1,7 +1,8 @@
 //! Choosing and building the next segment: handshake segments, new data
 //! under the send and congestion windows (with Nagle and sender SWS
 //! avoidance), retransmissions (RFC 6675 NextSeg, NewReno, after a
-//! timeout), zero-window and keepalive probes, and ACKs.
+//! timeout) at the pace RFC 9937 PRR sets in SACK recovery, zero-window
+//! and keepalive probes, and ACKs.
 
 use core::net::Ipv4Addr;
 
@@ -164,7 +165,7 @@ impl Connection {
             let wnd_edge = self.snd_una + self.snd_wnd;
             if start < wnd_edge {
                 let len = (end.min(wnd_edge) - start).min(smss);
-                if newreno || pipe == 0 || pipe + len <= cwnd {
+                if newreno || pipe == 0 || len <= self.send_room(pipe, cwnd) {
                     return Some(Plan {
                         start,
                         len,
@@ -194,7 +195,7 @@ impl Connection {
                 let len = (hole.end.min(wnd_edge) - start).min(smss);
                 // NewReno retransmits regardless of the window (RFC 6582
                 // steps 2 and 5); the others wait for cwnd - pipe.
-                if newreno || pipe == 0 || pipe + len <= cwnd {
+                if newreno || pipe == 0 || len <= self.send_room(pipe, cwnd) {
                     return Some(Plan {
                         start,
                         len,
@@ -227,7 +228,7 @@ impl Connection {
                 // RFC 3042 limited transmit: one more segment per duplicate.
                 allowance += u64::from(self.dup_acks) * smss;
             }
-            let cwnd_avail = allowance.saturating_sub(flight);
+            let cwnd_avail = self.send_room(flight, allowance);
             let len = avail.min(smss).min(wnd_avail).min(cwnd_avail);
             let fin_now = self.fin_queued && start + len == data_end;
             if len == 0 {
@@ -279,7 +280,7 @@ impl Connection {
                     return None;
                 }
                 let len = (hole.end.min(wnd_edge) - start).min(smss);
-                return (pipe + len <= cwnd).then_some(Plan {
+                return (len <= self.send_room(pipe, cwnd)).then_some(Plan {
                     start,
                     len,
                     recovery: true,
@@ -296,7 +297,7 @@ impl Connection {
             if self.rescue_rxt.is_none_or(|r| self.snd_una > r) && highest_sacked < self.snd_max {
                 let end = self.snd_max.min(wnd_edge);
                 let start = end.saturating_sub(smss).max(highest_sacked);
-                if start < end && pipe + (end - start) <= cwnd {
+                if start < end && end - start <= self.send_room(pipe, cwnd) {
                     self.rescue_rxt = Some(point);
                     return Some(Plan {
                         start,
@@ -308,6 +309,18 @@ impl Connection {
             }
         }
         None
+    }
+
+    /// Octets the congestion window lets out now with `pipe` in flight:
+    /// PRR's count in SACK recovery (RFC 9937), else `cwnd - pipe`.
+    fn send_room(&self, pipe: u64, cwnd: u64) -> u64 {
+        match self.recovery {
+            Some(Recovery {
+                kind: RecoveryKind::Sack,
+                ..
+            }) => self.prr.allowance(pipe, self.cc.ssthresh(), self.smss()),
+            _ => cwnd.saturating_sub(pipe),
+        }
     }
 
     /// Nagle (RFC 9293 §3.7.4) and sender SWS avoidance (§3.8.6.2.1) for a
@@ -620,6 +633,15 @@ impl Connection {
             if !self.ts_ok && self.rtt_probe.is_none() {
                 self.rtt_probe = Some((end, now));
             }
+        }
+        if matches!(
+            self.recovery,
+            Some(Recovery {
+                kind: RecoveryKind::Sack,
+                ..
+            })
+        ) {
+            self.prr.on_send(payload_len + u64::from(fin));
         }
         self.stats.bytes_sent += payload_len;
         self.last_send_at = now;

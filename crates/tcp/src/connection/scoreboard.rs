@@ -54,13 +54,19 @@ impl Scoreboard {
         (end - start).saturating_sub(already)
     }
 
-    /// Forgets everything below the new cumulative acknowledgment.
-    pub(crate) fn advance(&mut self, una: u64) {
+    /// Forgets everything below the new cumulative acknowledgment;
+    /// returns how many SACKed octets that was (the rest of what the ACK
+    /// covers is newly delivered).
+    pub(crate) fn advance(&mut self, una: u64) -> u64 {
         let gone = self.sacked.partition_point(|&(_, e)| e <= una);
-        self.sacked.drain(..gone);
-        if let Some(first) = self.sacked.first_mut() {
-            first.0 = first.0.max(una);
+        let mut forgotten: u64 = self.sacked.drain(..gone).map(|(s, e)| e - s).sum();
+        if let Some(first) = self.sacked.first_mut()
+            && first.0 < una
+        {
+            forgotten += una - first.0;
+            first.0 = una;
         }
+        forgotten
     }
 
     /// The first octet SACKed.
