@@ -251,6 +251,33 @@ fn data_both_ways() {
     assert!(events(&mut b).contains(&Event::Readable));
 }
 
+/// Data an application queued while the handshake was under way was
+/// accepted by `send`, so a shutdown in SYN-SENT must not drop it: the
+/// data and then the FIN follow the handshake. With nothing queued the
+/// connection is simply forgotten (RFC 9293's CLOSE in SYN-SENT).
+#[test]
+fn shutdown_in_syn_sent_keeps_queued_data() {
+    let mut a = client(cfg());
+    let syn = one(&mut a, ms(0));
+    a.send(b"early request").unwrap();
+    a.shutdown().unwrap();
+    assert_eq!(a.state(), State::SynSent);
+    assert_eq!(a.send(b"more"), Err(Error::Closing));
+    let mut b = Connection::accept(ms(0), B, A, &syn.repr, cfg(), ISS_B).unwrap();
+    let synack = one(&mut b, ms(0));
+    deliver(&mut a, ms(0), &synack);
+    assert_eq!(a.state(), State::FinWait1);
+    pump(&mut a, &mut b, ms(1));
+    assert_eq!(read_all(&mut b), b"early request");
+    assert_eq!(b.state(), State::CloseWait);
+    assert_eq!(a.state(), State::FinWait2);
+
+    let mut idle = client(cfg());
+    let _ = one(&mut idle, ms(0));
+    idle.shutdown().unwrap();
+    assert_eq!(idle.state(), State::Closed);
+}
+
 #[test]
 fn half_close_then_close() {
     // RFC 9293 §3.6: "CLOSE is an operation meaning 'I have no more data to

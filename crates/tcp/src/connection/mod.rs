@@ -832,6 +832,13 @@ impl Connection {
     pub fn shutdown(&mut self) -> Result<(), Error> {
         match self.state {
             State::Closed => return Err(self.error.unwrap_or(Error::Closed)),
+            // Data queued before the handshake completed was accepted by
+            // `send`: it still goes out, then the FIN (FIN-WAIT-1 once the
+            // connection is established).
+            State::SynSent if !self.send_buf.is_empty() => {
+                self.fin_queued = true;
+                return Ok(());
+            }
             // Nothing was sent or promised: just forget the connection.
             State::Listen | State::SynSent => {
                 self.enter_closed(None);
