@@ -350,6 +350,8 @@ pub struct Interface {
     /// assembled before fragmentation (64 KiB + Ethernet header, allocated
     /// on first use).
     scratch: Vec<u8>,
+    /// See [`Interface::burst_egress`]: set only inside one pass.
+    burst_egress: Option<(Ipv4Addr, MacAddress)>,
     /// Something arrived or was queued that the transmit path may owe an
     /// answer to; `poll_at` reports "now" while set.
     owed: bool,
@@ -503,6 +505,7 @@ impl Interface {
             observer: None,
             scratch: Vec::new(),
             owed: true,
+            burst_egress: None,
             local: VecDeque::new(),
             max_local_queue: max_local_queue.max(1),
             local_spare: Vec::new(),
@@ -1467,6 +1470,38 @@ impl Interface {
         device: &mut D,
         result: &mut PollResult,
     ) -> bool {
+        self.burst_egress = None;
+        let sent = self.transmit_sockets_burst(now, device, result);
+        self.burst_egress = None;
+        sent
+    }
+
+    /// Where a socket's datagram goes, remembered for the rest of one
+    /// `transmit_sockets` pass: a burst of segments to one destination
+    /// asks the routing table and the ARP cache once. Nothing can change
+    /// either in between (routes change only through `&mut self`, ARP
+    /// state only as frames arrive or timers run, neither of which happens
+    /// inside the pass), and the first lookup has marked the neighbour as
+    /// in use.
+    fn burst_egress(&mut self, now: Instant, dst: Ipv4Addr) -> Egress {
+        if let Some((known, mac)) = self.burst_egress
+            && known == dst
+        {
+            return Egress::Mac(mac);
+        }
+        let egress = self.egress(now, dst);
+        if let Egress::Mac(mac) = egress {
+            self.burst_egress = Some((dst, mac));
+        }
+        egress
+    }
+
+    fn transmit_sockets_burst<D: Device>(
+        &mut self,
+        now: Instant,
+        device: &mut D,
+        result: &mut PollResult,
+    ) -> bool {
         loop {
             let mut step = InPlace::Idle;
             let sent = device.transmit(now, |buf| self.socket_frame_in_place(now, buf, &mut step));
@@ -1555,7 +1590,7 @@ impl Interface {
             self.stats.tx_drop_emit += 1;
             return None;
         }
-        match self.egress(now, t.dst) {
+        match self.burst_egress(now, t.dst) {
             Egress::Mac(dst_mac) => {
                 let frame = buf.get_mut(..len)?;
                 if strata_ethernet::Repr::new(self.mac, dst_mac, EtherType::IPV4)
