@@ -470,13 +470,7 @@ impl Connection {
         self.probes_unanswered = 0;
         let lost_below = self.lost_below;
         self.rack_detect(now);
-        if matches!(
-            self.recovery,
-            Some(Recovery {
-                kind: RecoveryKind::Sack,
-                ..
-            })
-        ) {
+        if self.recovery_is(RecoveryKind::Sack) {
             // RFC 9937 SafeACK: SND.UNA advanced and nothing more was
             // found lost.
             let safe = advanced && self.lost_below == lost_below;

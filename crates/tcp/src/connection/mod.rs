@@ -1085,6 +1085,12 @@ impl Connection {
         self.fin_queued && self.snd_una > self.data_end()
     }
 
+    /// Whether a recovery episode of `kind` is running.
+    #[inline]
+    fn recovery_is(&self, kind: RecoveryKind) -> bool {
+        self.recovery.is_some_and(|r| r.kind == kind)
+    }
+
     /// Eff.snd.MSS (RFC 9293 §3.7.1): what the peer accepts, what we
     /// chose to send at most and what the path carries, options included.
     #[inline]
@@ -1269,15 +1275,7 @@ impl Connection {
                 // the RTO. Count one segment delivered, as Linux does on
                 // its RACK reordering timeout.
                 let found = self.lost_below > lost_below || self.rack.lost_retransmissions > relost;
-                if found
-                    && matches!(
-                        self.recovery,
-                        Some(Recovery {
-                            kind: RecoveryKind::Sack,
-                            ..
-                        })
-                    )
-                {
+                if found && self.recovery_is(RecoveryKind::Sack) {
                     self.prr.on_ack(self.smss(), false);
                 }
             }

@@ -314,12 +314,10 @@ impl Connection {
     /// Octets the congestion window lets out now with `pipe` in flight:
     /// PRR's count in SACK recovery (RFC 9937), else `cwnd - pipe`.
     fn send_room(&self, pipe: u64, cwnd: u64) -> u64 {
-        match self.recovery {
-            Some(Recovery {
-                kind: RecoveryKind::Sack,
-                ..
-            }) => self.prr.allowance(pipe, self.cc.ssthresh(), self.smss()),
-            _ => cwnd.saturating_sub(pipe),
+        if self.recovery_is(RecoveryKind::Sack) {
+            self.prr.allowance(pipe, self.cc.ssthresh(), self.smss())
+        } else {
+            cwnd.saturating_sub(pipe)
         }
     }
 
@@ -609,13 +607,7 @@ impl Connection {
             // out, under reordering that retransmits often, SRTT would
             // stay at whatever the handshake measured.
             if let Some(ts) = repr.options.timestamps
-                && matches!(
-                    self.recovery,
-                    Some(Recovery {
-                        kind: RecoveryKind::Timeout,
-                        ..
-                    })
-                )
+                && self.recovery_is(RecoveryKind::Timeout)
             {
                 self.rtx_mark = Some((ts.tsval, self.snd_max));
             }
@@ -634,13 +626,7 @@ impl Connection {
                 self.rtt_probe = Some((end, now));
             }
         }
-        if matches!(
-            self.recovery,
-            Some(Recovery {
-                kind: RecoveryKind::Sack,
-                ..
-            })
-        ) {
+        if self.recovery_is(RecoveryKind::Sack) {
             self.prr.on_send(payload_len + u64::from(fin));
         }
         self.stats.bytes_sent += payload_len;
