@@ -452,19 +452,24 @@ start_strata_serve() {
     ip netns exec "$STRATA_NS" "$STRATA" serve "$WWW" --port "$SERVE_PORT" "${TAP_ARGS[@]}" >"$LOGS/$log" 2>&1 &
     STRATA_PID=$!
     PIDS+=("$STRATA_PID")
-    # Ready when the kernel can reach it over TCP.
-    local i
+    wait_server "strata serve" "$STRATA_IP" "$log"
+}
+
+# Waits until the server STRATA_PID (NAME, at IP, logging to LOG) answers
+# the kernel over TCP; fails if it exits or stays silent for 10 s.
+wait_server() {
+    local name=$1 ip=$2 log=$3 i
     for i in $(seq 1 100); do
-        if nsx curl -s -m 1 -o /dev/null "http://$STRATA_IP:$SERVE_PORT/index.html" 2>/dev/null; then
+        if nsx curl -s -m 1 -o /dev/null "http://$ip:$SERVE_PORT/index.html" 2>/dev/null; then
             return 0
         fi
         if ! kill -0 "$STRATA_PID" 2>/dev/null; then
-            echo "strata serve exited: $(tail -5 "$LOGS/$log")" >&2
+            echo "$name exited: $(tail -5 "$LOGS/$log")" >&2
             return 1
         fi
         sleep 0.1
     done
-    echo "strata serve did not answer within 10 s" >&2
+    echo "$name did not answer within 10 s" >&2
     return 1
 }
 
@@ -475,19 +480,7 @@ start_smol_serve() {
         --tap "$TAP" --addr "$SMOL_IP/24" >"$LOGS/$log" 2>&1 &
     STRATA_PID=$!
     PIDS+=("$STRATA_PID")
-    local i
-    for i in $(seq 1 100); do
-        if nsx curl -s -m 1 -o /dev/null "http://$SMOL_IP:$SERVE_PORT/index.html" 2>/dev/null; then
-            return 0
-        fi
-        if ! kill -0 "$STRATA_PID" 2>/dev/null; then
-            echo "smolfetch --serve exited: $(tail -5 "$LOGS/$log")" >&2
-            return 1
-        fi
-        sleep 0.1
-    done
-    echo "smolfetch --serve did not answer within 10 s" >&2
-    return 1
+    wait_server "smolfetch --serve" "$SMOL_IP" "$log"
 }
 
 stop_strata() {
